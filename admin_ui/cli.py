@@ -1,0 +1,21 @@
+"""The ``tessera`` command line: one Typer app, one sub-app per concept."""
+
+from __future__ import annotations
+
+import typer
+
+from admin_ui import formula_commands, metadata_commands
+
+app = typer.Typer(
+    name="tessera",
+    help="Tessera: a metadata-driven low-code object platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(metadata_commands.app, name="metadata")
+app.add_typer(formula_commands.app, name="formula")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
