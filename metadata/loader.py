@@ -1,0 +1,143 @@
+"""Loading a package directory: every YAML file read, validated and located, problems collected.
+
+A package directory holds ``package.yaml`` and the folders ``objects/``, ``extensions/``,
+``layouts/`` and ``value_sets/``, one definition per ``.yaml`` file. Loading never stops at the first
+problem; :class:`~metadata.errors.PackageError` carries them all.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from metadata.errors import Problem
+from metadata.models import Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet, ValueSetValue
+from metadata.sources import DataPath, SourceFile, read_yaml
+from metadata.validation import validate
+
+MANIFEST = "package.yaml"
+FOLDERS: dict[str, type[BaseModel]] = {
+    "objects": ObjectDef,
+    "extensions": ObjectExtension,
+    "layouts": Layout,
+    "value_sets": ValueSet,
+}
+VALUES_FILE_COLUMNS = ["api_name", "parent", "label_zh", "label_en"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a definition was written: a file, and the data path inside it."""
+
+    source: SourceFile
+    path: DataPath = ()
+
+    def problem(self, subpath: DataPath, message: str, hint: str | None = None, *, key: bool = False) -> Problem:
+        """A Problem at ``subpath`` below this definition."""
+        return self.source.problem(self.path + tuple(subpath), message, hint, key=key)
+
+
+@dataclass
+class Package:
+    """One loaded package: its manifest and definitions, each with its origin."""
+
+    root: Path
+    manifest: PackageManifest
+    manifest_origin: Origin
+    objects: list[tuple[ObjectDef, Origin]] = field(default_factory=list)
+    extensions: list[tuple[ObjectExtension, Origin]] = field(default_factory=list)
+    layouts: list[tuple[Layout, Origin]] = field(default_factory=list)
+    value_sets: list[tuple[ValueSet, Origin]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+
+def load_package(root: Path, problems: list[Problem]) -> Package | None:
+    """Load the package at ``root``, appending what is wrong to ``problems``.
+
+    Returns None when the manifest itself cannot be read; otherwise the package with every
+    definition that validated (the caller decides whether problems make it unusable).
+    """
+    root = Path(root)
+    display_root = root.name or str(root)
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        problems.append(Problem(str(root), 1, 1, f"no {MANIFEST} in package directory"))
+        return None
+    source = read_yaml(manifest_path, f"{display_root}/{MANIFEST}", problems)
+    if source is None:
+        return None
+    if not isinstance(source.data, dict):
+        problems.append(source.problem((), f"{MANIFEST} must be a mapping"))
+        return None
+    manifest = validate(PackageManifest, source, problems)
+    if manifest is None:
+        return None
+    package = Package(root=root, manifest=manifest, manifest_origin=Origin(source))
+    for folder, model in FOLDERS.items():
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            if path.suffix in {".yml", ".json"} and path.is_file():
+                problems.append(
+                    Problem(f"{display_root}/{folder}/{path.name}", 1, 1, "metadata files end in .yaml")
+                )
+            if path.suffix != ".yaml" or not path.is_file():
+                continue
+            display = f"{display_root}/{folder}/{path.name}"
+            source = read_yaml(path, display, problems)
+            if source is None:
+                continue
+            if not isinstance(source.data, dict):
+                problems.append(source.problem((), f"expected a mapping of keys (a {model.__name__})"))
+                continue
+            definition = validate(model, source, problems)
+            if definition is None:
+                continue
+            if isinstance(definition, ValueSet) and definition.values_file:
+                definition = _with_file_values(definition, source, problems)
+            getattr(package, folder).append((definition, Origin(source)))
+    return package
+
+
+def _with_file_values(value_set: ValueSet, source: SourceFile, problems: list[Problem]) -> ValueSet:
+    """The value set with ``values`` read from its CSV file (problems name the CSV line)."""
+    path = source.path.parent / value_set.values_file  # type: ignore[operator]
+    display = str(Path(source.display).parent / value_set.values_file)  # type: ignore[operator]
+    if not path.is_file():
+        problems.append(source.problem(("values_file",), f"values file '{value_set.values_file}' not found"))
+        return value_set
+    values: list[ValueSetValue] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header != VALUES_FILE_COLUMNS:
+            problems.append(
+                Problem(display, 1, 1, f"header must be {','.join(VALUES_FILE_COLUMNS)}, got {','.join(header or [])}")
+            )
+            return value_set
+        for row in reader:
+            line = reader.line_num
+            if len(row) != len(VALUES_FILE_COLUMNS):
+                problems.append(Problem(display, line, 1, f"expected 4 columns, got {len(row)}"))
+                continue
+            api_name, parent, label_zh, label_en = row
+            data: dict[str, Any] = {
+                "api_name": api_name,
+                "label": {"en": label_en or label_zh, "zh": label_zh or None},
+                "parent": parent or None,
+            }
+            try:
+                values.append(ValueSetValue.model_validate(data))
+            except ValidationError as error:
+                for detail in error.errors(include_url=False):
+                    where = ".".join(str(part) for part in detail["loc"])
+                    problems.append(Problem(display, line, 1, f"{where}: {detail['msg']}"))
+    return value_set.model_copy(update={"values": values})

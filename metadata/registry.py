@@ -1,0 +1,269 @@
+"""The registry: installed packages merged into one view of objects, layouts and value sets.
+
+Packages are put in dependency order, extensions are folded into the objects they extend, and
+every cross-reference is checked (see :mod:`metadata.checks`). The registry is an ordinary object
+passed to whoever needs it — there is no global one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from metadata.errors import PackageError, Problem, UnknownObjectError
+from metadata.loader import Origin, Package, load_package
+from metadata.models import FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
+from metadata.versions import satisfies
+
+#: Where the platform's own packages live: the system package, then the standard CRM package.
+SHIPPED_ROOT = Path(__file__).parent
+SYSTEM_PACKAGE = SHIPPED_ROOT / "system"
+STANDARD_PACKAGE = SHIPPED_ROOT
+
+
+def shipped_packages() -> list[Path]:
+    """The directories of the packages Tessera ships: system first, then the standard CRM."""
+    return [SYSTEM_PACKAGE, STANDARD_PACKAGE]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A child object's reference field pointing at a parent object."""
+
+    child: str
+    field: str
+    parent: str
+    kind: str  # "lookup", "master_detail", "user" or "department"
+
+
+@dataclass
+class Registry:
+    """Everything the installed packages declare, merged and cross-checked."""
+
+    packages: list[Package]
+    objects: dict[str, ObjectDef]
+    layouts: dict[str, Layout]
+    value_sets: dict[str, ValueSet]
+    origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
+
+    def object(self, name: str) -> ObjectDef:
+        """The object called ``name``."""
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise UnknownObjectError("object", name) from None
+
+    def field(self, object_name: str, field_name: str) -> FieldDef:
+        """The field ``field_name`` of ``object_name`` (declared fields only)."""
+        for definition in self.object(object_name).fields:
+            if definition.api_name == field_name:
+                return definition
+        raise UnknownObjectError("field", f"{object_name}.{field_name}")
+
+    def fields(self, object_name: str) -> dict[str, FieldDef]:
+        """The declared fields of ``object_name`` by api name, in declaration sequence."""
+        return {definition.api_name: definition for definition in self.object(object_name).fields}
+
+    def picklist_values(self, object_name: str, field_name: str) -> list[PicklistValue]:
+        """The values of a picklist or multi-picklist field, inline or from its value set."""
+        definition = self.field(object_name, field_name)
+        values = getattr(definition, "values", None)
+        if values is not None:
+            return list(values)
+        value_set = getattr(definition, "value_set", None)
+        if value_set is None or value_set not in self.value_sets:
+            return []
+        return list(self.value_sets[value_set].values or [])
+
+    def relations(self) -> Iterator[Relation]:
+        """Every reference field of every object, as a child → parent relation."""
+        for object_def in self.objects.values():
+            for definition in object_def.fields:
+                for target in getattr(definition, "targets", ()):
+                    yield Relation(object_def.api_name, definition.api_name, target, definition.type)
+
+    def children(self, parent: str) -> list[Relation]:
+        """Relations whose parent is ``parent``."""
+        return [relation for relation in self.relations() if relation.parent == parent]
+
+    def stats(self) -> dict[str, int]:
+        """Counts shown by ``tessera metadata check``."""
+        return {
+            "objects": len(self.objects),
+            "fields": sum(len(object_def.fields) for object_def in self.objects.values()),
+            "layouts": len(self.layouts),
+            "rules": sum(
+                len(object_def.validation_rules) + len(object_def.field_rules)
+                for object_def in self.objects.values()
+            ),
+        }
+
+
+def load_registry(roots: Iterable[Path]) -> Registry:
+    """Load the packages at ``roots`` into a checked registry, or raise PackageError with every problem."""
+    problems: list[Problem] = []
+    packages = [package for root in roots if (package := load_package(Path(root), problems)) is not None]
+    registry = build_registry(packages, problems)
+    if problems:
+        raise PackageError(problems)
+    return registry
+
+
+def build_registry(packages: list[Package], problems: list[Problem]) -> Registry:
+    """Merge ``packages`` into a registry, appending every problem found to ``problems``."""
+    from metadata.checks import check_registry  # checks needs Registry; keep the cycle one-way
+
+    ordered = _dependency_order(packages, problems)
+    registry = Registry(packages=ordered, objects={}, layouts={}, value_sets={})
+    for package in ordered:
+        for object_def, origin in package.objects:
+            _add(registry, problems, "object", object_def.api_name, object_def, origin, registry.objects)
+        for layout, origin in package.layouts:
+            _add(registry, problems, "layout", layout.api_name, layout, origin, registry.layouts)
+        for value_set, origin in package.value_sets:
+            _add(registry, problems, "value set", value_set.api_name, value_set, origin, registry.value_sets)
+    for object_def, origin in list(_object_origins(registry)):
+        _record_parts(registry, problems, object_def.api_name, object_def, origin)
+    for package in ordered:
+        for extension, origin in package.extensions:
+            _apply_extension(registry, package, extension, origin, problems)
+    check_registry(registry, problems)
+    return registry
+
+
+def _object_origins(registry: Registry) -> Iterator[tuple[ObjectDef, Origin]]:
+    for name, object_def in registry.objects.items():
+        yield object_def, registry.origins[("object", name)]
+
+
+def _add(registry, problems, kind, name, definition, origin, table) -> None:
+    key = (kind.replace(" ", "_"), name)
+    if name in table:
+        first = registry.origins[key]
+        line, _ = first.source.position(first.path + ("api_name",))
+        problems.append(
+            origin.problem(("api_name",), f"duplicate {kind} '{name}' (also in {first.source.display}:{line})")
+        )
+        return
+    table[name] = definition
+    registry.origins[key] = origin
+
+
+_PARTS = {"fields": "field", "business_types": "business_type", "validation_rules": "validation_rule", "field_rules": "field_rule"}
+
+
+def _record_parts(registry: Registry, problems: list[Problem], object_name: str, parts, origin: Origin) -> None:
+    for collection, kind in _PARTS.items():
+        for index, item in enumerate(getattr(parts, collection)):
+            key = (kind, object_name, item.api_name)
+            here = Origin(origin.source, origin.path + (collection, index))
+            if key in registry.origins:
+                first = registry.origins[key]
+                line, _ = first.source.position(first.path)
+                problems.append(
+                    here.problem(
+                        ("api_name",),
+                        f"duplicate {kind.replace('_', ' ')} '{item.api_name}' on object '{object_name}' "
+                        f"(also at {first.source.display}:{line})",
+                    )
+                )
+                continue
+            registry.origins[key] = here
+
+
+def _apply_extension(registry: Registry, package: Package, extension, origin: Origin, problems: list[Problem]) -> None:
+    target = extension.extends
+    if target not in registry.objects:
+        problems.append(origin.problem(("extends",), f"extends unknown object '{target}'"))
+        return
+    owner = _owning_package(registry, target)
+    if owner is not None and owner is not package and owner.name not in _all_dependencies(registry, package):
+        problems.append(
+            origin.problem(("extends",), f"extends '{target}' of package '{owner.name}', which package '{package.name}' does not depend on")
+        )
+    namespace = package.manifest.namespace
+    if namespace:
+        for index, definition in enumerate(extension.fields):
+            if not definition.api_name.startswith(f"{namespace}_"):
+                problems.append(
+                    origin.problem(
+                        ("fields", index, "api_name"),
+                        f"field '{definition.api_name}' added to another package's object must start with '{namespace}_'",
+                    )
+                )
+    _record_parts(registry, problems, target, extension, origin)
+    base = registry.objects[target]
+    registry.objects[target] = base.model_copy(
+        update={
+            collection: list(getattr(base, collection)) + list(getattr(extension, collection))
+            for collection in _PARTS
+        }
+    )
+
+
+def _owning_package(registry: Registry, object_name: str) -> Package | None:
+    for package in registry.packages:
+        if any(object_def.api_name == object_name for object_def, _ in package.objects):
+            return package
+    return None
+
+
+def _all_dependencies(registry: Registry, package: Package) -> set[str]:
+    by_name = {candidate.name: candidate for candidate in registry.packages}
+    seen: set[str] = set()
+    stack = [dependency.name for dependency in package.manifest.depends]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in by_name:
+            stack.extend(dependency.name for dependency in by_name[name].manifest.depends)
+    return seen
+
+
+def _dependency_order(packages: list[Package], problems: list[Problem]) -> list[Package]:
+    by_name: dict[str, Package] = {}
+    for package in packages:
+        if package.name in by_name:
+            problems.append(package.manifest_origin.problem(("name",), f"package '{package.name}' is given twice"))
+            continue
+        by_name[package.name] = package
+    for package in by_name.values():
+        for index, dependency in enumerate(package.manifest.depends):
+            found = by_name.get(dependency.name)
+            if found is None:
+                problems.append(
+                    package.manifest_origin.problem(
+                        ("depends", index, "name"),
+                        f"depends on package '{dependency.name}', which is not loaded",
+                    )
+                )
+            elif not satisfies(found.manifest.version, dependency.version):
+                problems.append(
+                    package.manifest_origin.problem(
+                        ("depends", index, "version"),
+                        f"needs '{dependency.name}' {dependency.version}, but version {found.manifest.version} is loaded",
+                    )
+                )
+    ordered: list[Package] = []
+    state: dict[str, str] = {}
+
+    def visit(package: Package, trail: list[str]) -> None:
+        if state.get(package.name) == "done":
+            return
+        if state.get(package.name) == "visiting":
+            cycle = " → ".join(trail[trail.index(package.name):] + [package.name])
+            problems.append(package.manifest_origin.problem(("depends",), f"package dependency cycle: {cycle}"))
+            return
+        state[package.name] = "visiting"
+        for dependency in package.manifest.depends:
+            if dependency.name in by_name:
+                visit(by_name[dependency.name], trail + [package.name])
+        state[package.name] = "done"
+        ordered.append(package)
+
+    for package in by_name.values():
+        visit(package, [])
+    return ordered
