@@ -34,6 +34,15 @@ class _Checker:
         self.registry = registry
         self.problems = problems
 
+    def missing(self, folder: str, name: str) -> bool:
+        """Whether ``name`` is neither defined nor in a file that failed to load (already reported)."""
+        table = getattr(self.registry, folder)
+        return name not in table and name not in self.registry.broken.get(folder, ())
+
+    def dangling(self, definition) -> bool:
+        """Whether a reference field points at an object that does not exist (reported on the field)."""
+        return any(target not in self.registry.objects for target in getattr(definition, "targets", ()))
+
     def report(self, key: tuple[str, ...], subpath: tuple, message: str, hint: str | None = None, *, at_key: bool = False) -> None:
         origin = self.registry.origins[key]
         self.problems.append(origin.problem(subpath, message, hint, key=at_key))
@@ -85,7 +94,7 @@ class _Checker:
         kind = definition.type
         if kind in REFERENCE_TYPES:
             for index, target in enumerate(definition.targets):
-                if target not in self.registry.objects:
+                if self.missing("objects", target):
                     subpath = ("to", index) if isinstance(getattr(definition, "to", None), list) else ("to",)
                     if kind in {"user", "department"}:
                         subpath = ("type",)
@@ -95,7 +104,8 @@ class _Checker:
         if kind == "region":
             value_set = self.registry.value_sets.get(definition.value_set)
             if value_set is None:
-                self.report(key, ("value_set",), f"unknown value set '{definition.value_set}'", did_you_mean(definition.value_set, self.registry.value_sets))
+                if self.missing("value_sets", definition.value_set):
+                        self.report(key, ("value_set",), f"unknown value set '{definition.value_set}'", did_you_mean(definition.value_set, self.registry.value_sets))
             elif not value_set.hierarchical:
                 self.report(key, ("value_set",), f"value set '{definition.value_set}' is not hierarchical")
         if kind == "rollup":
@@ -103,7 +113,8 @@ class _Checker:
 
     def choice(self, object_def: ObjectDef, fields: dict, definition, key: tuple) -> None:
         if definition.value_set is not None and definition.value_set not in self.registry.value_sets:
-            self.report(key, ("value_set",), f"unknown value set '{definition.value_set}'", did_you_mean(definition.value_set, self.registry.value_sets))
+            if self.missing("value_sets", definition.value_set):
+                self.report(key, ("value_set",), f"unknown value set '{definition.value_set}'", did_you_mean(definition.value_set, self.registry.value_sets))
             return
         values = [value.api_name for value in self.registry.picklist_values(object_def.api_name, definition.api_name)]
         for value_name, count in Counter(values).items():
@@ -125,6 +136,8 @@ class _Checker:
             )
             self.report(key, ("controlling_field",), message, did_you_mean(definition.controlling_field, fields) if controller is None else None)
             return
+        if getattr(controller, "value_set", None) is not None and controller.value_set not in self.registry.value_sets:
+            return  # the controller's own value set is missing, reported on the controller
         if controller.type == "checkbox":
             controlling_values = {"true", "false"}
         else:
@@ -139,13 +152,14 @@ class _Checker:
     def rollup(self, object_def: ObjectDef, definition, key: tuple) -> None:
         child = self.registry.objects.get(definition.child_object)
         if child is None:
-            self.report(key, ("child_object",), f"unknown object '{definition.child_object}'", did_you_mean(definition.child_object, self.registry.objects))
+            if self.missing("objects", definition.child_object):
+                    self.report(key, ("child_object",), f"unknown object '{definition.child_object}'", did_you_mean(definition.child_object, self.registry.objects))
             return
         child_fields = {item.api_name: item for item in child.fields}
         relation = child_fields.get(definition.relation_field)
         if relation is None:
             self.report(key, ("relation_field",), f"unknown field '{definition.relation_field}' on '{child.api_name}'", did_you_mean(definition.relation_field, child_fields))
-        elif relation.type not in REFERENCE_TYPES or object_def.api_name not in relation.targets:
+        elif not self.dangling(relation) and (relation.type not in REFERENCE_TYPES or object_def.api_name not in relation.targets):
             self.report(key, ("relation_field",), f"'{child.api_name}.{definition.relation_field}' does not refer to '{object_def.api_name}'")
         if definition.summarized_field is None:
             return
@@ -224,7 +238,8 @@ class _Checker:
             if business_type.layout is not None:
                 layout = self.registry.layouts.get(business_type.layout)
                 if layout is None:
-                    self.report(key, ("layout",), f"unknown layout '{business_type.layout}'", did_you_mean(business_type.layout, self.registry.layouts))
+                    if self.missing("layouts", business_type.layout):
+                            self.report(key, ("layout",), f"unknown layout '{business_type.layout}'", did_you_mean(business_type.layout, self.registry.layouts))
                 elif layout.object != name:
                     self.report(key, ("layout",), f"layout '{business_type.layout}' is for object '{layout.object}', not '{name}'")
             for index, field_name in enumerate(business_type.required_fields):
@@ -236,6 +251,8 @@ class _Checker:
                     message = f"unknown field '{field_name}' on '{name}'" if definition is None else f"'{field_name}' is not a picklist"
                     self.report(key, ("picklist_values", field_name), message, did_you_mean(field_name, fields) if definition is None else None, at_key=True)
                     continue
+                if getattr(definition, "value_set", None) is not None and definition.value_set not in self.registry.value_sets:
+                    continue  # reported on the field
                 allowed = {value.api_name for value in self.registry.picklist_values(name, field_name)}
                 for index, value_name in enumerate(subset):
                     if value_name not in allowed:
@@ -251,7 +268,8 @@ class _Checker:
         key = ("layout", layout.api_name)
         object_def = self.registry.objects.get(layout.object)
         if object_def is None:
-            self.report(key, ("object",), f"unknown object '{layout.object}'", did_you_mean(layout.object, self.registry.objects))
+            if self.missing("objects", layout.object):
+                    self.report(key, ("object",), f"unknown object '{layout.object}'", did_you_mean(layout.object, self.registry.objects))
             return
         fields = {definition.api_name for definition in object_def.fields} | SYSTEM_FIELD_NAMES
         placed: set[str] = set()
@@ -267,13 +285,14 @@ class _Checker:
             subpath = ("related_lists", index)
             child = self.registry.objects.get(related.object)
             if child is None:
-                self.report(key, subpath + ("object",), f"unknown object '{related.object}'", did_you_mean(related.object, self.registry.objects))
+                if self.missing("objects", related.object):
+                        self.report(key, subpath + ("object",), f"unknown object '{related.object}'", did_you_mean(related.object, self.registry.objects))
                 continue
             child_fields = {definition.api_name: definition for definition in child.fields}
             relation = child_fields.get(related.field)
             if relation is None:
                 self.report(key, subpath + ("field",), f"unknown field '{related.field}' on '{related.object}'", did_you_mean(related.field, child_fields))
-            elif relation.type not in REFERENCE_TYPES or layout.object not in relation.targets:
+            elif not self.dangling(relation) and (relation.type not in REFERENCE_TYPES or layout.object not in relation.targets):
                 self.report(key, subpath + ("field",), f"'{related.object}.{related.field}' does not refer to '{layout.object}'")
             readable = set(child_fields) | SYSTEM_FIELD_NAMES
             for column_index, column in enumerate(related.columns):

@@ -52,6 +52,9 @@ class Package:
     extensions: list[tuple[ObjectExtension, Origin]] = field(default_factory=list)
     layouts: list[tuple[Layout, Origin]] = field(default_factory=list)
     value_sets: list[tuple[ValueSet, Origin]] = field(default_factory=list)
+    #: names of definitions whose files did not load, by folder: references to them are not
+    #: reported again as dangling
+    broken: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -68,7 +71,7 @@ def load_package(root: Path, problems: list[Problem]) -> Package | None:
     display_root = root.name or str(root)
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
-        problems.append(Problem(str(root), 1, 1, f"no {MANIFEST} in package directory"))
+        problems.append(Problem(f"{display_root}/{MANIFEST}", 1, 1, f"no {MANIFEST} in package directory '{display_root}'"))
         return None
     source = read_yaml(manifest_path, f"{display_root}/{MANIFEST}", problems)
     if source is None:
@@ -94,12 +97,16 @@ def load_package(root: Path, problems: list[Problem]) -> Package | None:
             display = f"{display_root}/{folder}/{path.name}"
             source = read_yaml(path, display, problems)
             if source is None:
+                package.broken.setdefault(folder, set()).add(path.stem)
                 continue
             if not isinstance(source.data, dict):
                 problems.append(source.problem((), f"expected a mapping of keys (a {model.__name__})"))
+                package.broken.setdefault(folder, set()).add(path.stem)
                 continue
             definition = validate(model, source, problems)
             if definition is None:
+                name = source.data.get("api_name", source.data.get("extends", path.stem))
+                package.broken.setdefault(folder, set()).add(str(name))
                 continue
             if isinstance(definition, ValueSet) and definition.values_file:
                 definition = _with_file_values(definition, source, problems)

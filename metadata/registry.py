@@ -46,6 +46,8 @@ class Registry:
     layouts: dict[str, Layout]
     value_sets: dict[str, ValueSet]
     origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
+    #: names whose definitions failed to load, by folder ("objects", "layouts", "value_sets")
+    broken: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def object(self, name: str) -> ObjectDef:
         """The object called ``name``."""
@@ -116,6 +118,9 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
 
     ordered = _dependency_order(packages, problems)
     registry = Registry(packages=ordered, objects={}, layouts={}, value_sets={})
+    for package in packages:
+        for folder, names in package.broken.items():
+            registry.broken.setdefault(folder, set()).update(names)
     for package in ordered:
         for object_def, origin in package.objects:
             _add(registry, problems, "object", object_def.api_name, object_def, origin, registry.objects)
@@ -175,6 +180,8 @@ def _record_parts(registry: Registry, problems: list[Problem], object_name: str,
 def _apply_extension(registry: Registry, package: Package, extension, origin: Origin, problems: list[Problem]) -> None:
     target = extension.extends
     if target not in registry.objects:
+        if target in registry.broken.get("objects", ()):
+            return
         problems.append(origin.problem(("extends",), f"extends unknown object '{target}'"))
         return
     owner = _owning_package(registry, target)

@@ -109,6 +109,8 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> SourceFile |
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = f"YAML syntax error: {error.problem or error.context}"
+        if error.context and error.context_mark and error.problem:
+            message += f" ({error.context} started at line {error.context_mark.line + 1})"
         problems.append(Problem(display, line, column, message))
         return None
     except yaml.YAMLError as error:  # e.g. bad timestamps or unresolvable tags

@@ -44,23 +44,23 @@ def _problem(model: type[BaseModel], source: SourceFile, base: DataPath, data: A
             hint = "allowed keys: " + ", ".join(sorted(allowed))
         return source.problem(path, f"unknown key '{key}'", hint, key=True)
     if kind == "missing":
-        where = _where(loc[:-1])
+        where = _where(path[len(base):])
         return source.problem(path, f"missing required key '{loc[-1]}'{where}")
     if kind == "union_tag_invalid":
         context = detail.get("ctx", {})
         tag = context.get("tag")
         expected = [tag.strip("'") for tag in str(context.get("expected_tags", "")).split(", ")]
         discriminator = str(context.get("discriminator", "type")).strip("'")
-        message = f"unknown {discriminator} '{tag}'{_where(loc)}"
+        message = f"unknown {discriminator} '{tag}'{_where(path[len(base):])}"
         return source.problem(path + (discriminator,), message, did_you_mean(str(tag), expected))
     if kind == "union_tag_not_found":
         discriminator = str(detail.get("ctx", {}).get("discriminator", "type")).strip("'")
-        return source.problem(path, f"missing required key '{discriminator}'{_where(loc)}")
+        return source.problem(path, f"missing required key '{discriminator}'{_where(path[len(base):])}")
     message = detail["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix):]
-    where = _dotted(loc)
+    where = _dotted(path[len(base):])
     return source.problem(path, f"{where}: {message}" if where else message)
 
 
@@ -78,28 +78,19 @@ def _data_path(data: Any, loc: tuple) -> DataPath:
     return tuple(path)
 
 
-def _dotted(loc: tuple) -> str:
+def _dotted(path: tuple) -> str:
+    """``("fields", 3, "scale")`` → ``"fields[3].scale"``."""
     text = ""
-    for part in loc:
+    for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in {"str", "int", "bool"} or not str(part).isidentifier() or part[:1].isupper():
-            continue  # union member names pydantic adds to loc
-        elif _looks_like_tag(part, loc):
-            continue
         else:
             text += f".{part}" if text else str(part)
     return text
 
 
-def _looks_like_tag(part: Any, loc: tuple) -> bool:
-    # In "fields[3].text.max_length" the "text" is the discriminator value, not a key.
-    index = loc.index(part)
-    return index > 0 and isinstance(loc[index - 1], int) and index < len(loc) - 1
-
-
-def _where(loc: tuple) -> str:
-    dotted = _dotted(loc)
+def _where(path: tuple) -> str:
+    dotted = _dotted(path)
     return f" in {dotted}" if dotted else ""
 
 

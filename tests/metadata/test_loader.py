@@ -1,0 +1,218 @@
+"""The loader reports every problem at once, as file:line:col with a hint, for each class of error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from metadata.errors import PackageError
+from metadata.registry import SYSTEM_PACKAGE, load_registry
+
+FIXTURE = Path(__file__).parent / "fixtures" / "equipment"
+
+
+def load_edited(tmp_path: Path, edits: list[tuple[str, str, str]], extra_files: dict[str, str] | None = None):
+    """Copy the fixture package, apply (file, old, new) text edits, load it with the system package."""
+    root = tmp_path / "equipment"
+    shutil.copytree(FIXTURE, root)
+    for relative, old, new in edits:
+        path = root / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"fixture edit does not apply: {old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    for relative, text in (extra_files or {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    return load_registry([SYSTEM_PACKAGE, root])
+
+
+def problems_of(tmp_path, edits, extra_files=None) -> list[str]:
+    with pytest.raises(PackageError) as caught:
+        load_edited(tmp_path, edits, extra_files)
+    return [str(problem) for problem in caught.value.problems]
+
+
+DEVICE = "objects/eq_device.yaml"
+VISIT = "objects/eq_visit.yaml"
+LAYOUT = "layouts/eq_device_default.yaml"
+
+
+def test_fixture_package_is_valid(tmp_path):
+    registry = load_edited(tmp_path, [])
+    assert registry.stats() == {"objects": 4, "fields": 27, "layouts": 1, "rules": 1}
+    assert [package.name for package in registry.packages] == ["system", "equipment"]
+
+
+CASES = {
+    "yaml syntax": (
+        [(DEVICE, "plural_label: {en: Devices, zh: 设备}", "plural_label: {en: Devices, zh: 设备")],
+        "equipment/objects/eq_device.yaml:5:11: YAML syntax error: did not find expected ',' or '}' "
+        "(while parsing a flow mapping started at line 4)",
+    ),
+    "duplicate yaml key": (
+        [(DEVICE, "name_field: name\n", "name_field: name\nname_field: serial\n")],
+        "equipment/objects/eq_device.yaml:6:1: duplicate key 'name_field' (first at line 5)",
+    ),
+    "unknown key with hint": (
+        [(DEVICE, "    required: true", "    requird: true")],
+        "equipment/objects/eq_device.yaml:11:5: unknown key 'requird' — did you mean 'required'?",
+    ),
+    "unknown field type": (
+        [(DEVICE, "type: currency", "type: curency")],
+        "equipment/objects/eq_device.yaml:38:11: unknown type 'curency' in fields[5] — did you mean 'currency'?",
+    ),
+    "missing key": (
+        [(VISIT, "label: {en: Maintenance Visit, zh: 维护记录}\n", "")],
+        "equipment/objects/eq_visit.yaml:2:1: missing required key 'label'",
+    ),
+    "invalid identifier": (
+        [(DEVICE, "api_name: serial", "api_name: Serial No")],
+        "equipment/objects/eq_device.yaml:12:15: fields[1].api_name: invalid identifier 'Serial No': use "
+        "lowercase letters, digits and single underscores, starting with a letter (for example 'close_date')",
+    ),
+    "option on the wrong type": (
+        [(DEVICE, "    label: {en: Price, zh: 价格}", "    label: {en: Price, zh: 价格}\n    max_length: 20")],
+        "equipment/objects/eq_device.yaml:40:5: unknown key 'max_length' — did you mean 'max_value'?",
+    ),
+    "model rule": (
+        [(DEVICE, "{value: accepted, win_rate: 100, outcome: won}", "{value: accepted, win_rate: 90, outcome: won}")],
+        "equipment/objects/eq_device.yaml:56:9: business_types[0].stages[2]: a won stage has a win rate of 100, not 90",
+    ),
+    "auto-number pattern": (
+        [(DEVICE, '"DEV-{YYYY}-{0000}"', '"DEV-{YYYY}-{SEQ}"')],
+        "equipment/objects/eq_device.yaml:15:14: fields[1].pattern: unknown token '{SEQ}' in pattern; use {YYYY}, "
+        "{YY}, {MM}, {DD} or a counter such as {0000}",
+    ),
+    "duplicate field": (
+        [(DEVICE, "  - api_name: visit_count\n", "  - api_name: price\n    type: number\n    label: {en: P, zh: P}\n  - api_name: visit_count\n")],
+        "equipment/objects/eq_device.yaml:40:15: duplicate field 'price' on object 'eq_device' "
+        "(also at equipment/objects/eq_device.yaml:37)",
+    ),
+    "system field name": (
+        [(VISIT, "  - api_name: engineer\n", "  - api_name: version\n    type: integer\n    label: {en: V, zh: V}\n  - api_name: engineer\n")],
+        "equipment/objects/eq_visit.yaml:13:15: 'version' is a system field every object has; choose another name",
+    ),
+    "dangling lookup target": (
+        [(VISIT, "to: eq_device", "to: eq_devise")],
+        "equipment/objects/eq_visit.yaml:12:9: unknown object 'eq_devise' — did you mean 'eq_device'?",
+    ),
+    "unknown value set": (
+        [(DEVICE, "value_set: eq_category", "value_set: eq_categories")],
+        "equipment/objects/eq_device.yaml:19:16: unknown value set 'eq_categories' — did you mean 'eq_category'?",
+    ),
+    "dependent picklist value": (
+        [(DEVICE, "imaging: [ct_a, mri_a]", "imaging: [ct_a, mri_b]")],
+        "equipment/objects/eq_device.yaml:28:23: 'mri_b' is not a value of 'model' — did you mean 'mri_a'?",
+    ),
+    "controlling value": (
+        [(DEVICE, "imaging: [ct_a, mri_a]", "imagin: [ct_a, mri_a]")],
+        "equipment/objects/eq_device.yaml:28:7: 'imagin' is not a value of controlling field 'category' "
+        "— did you mean 'imaging'?",
+    ),
+    "business type layout": (
+        [(DEVICE, "layout: eq_device_default", "layout: eq_device_main")],
+        "equipment/objects/eq_device.yaml:50:13: unknown layout 'eq_device_main' — did you mean 'eq_device_default'?",
+    ),
+    "business type picklist subset": (
+        [(DEVICE, "category: [imaging]", "category: [imaging, surgery]")],
+        "equipment/objects/eq_device.yaml:52:27: 'surgery' is not a value of 'category'",
+    ),
+    "stage value": (
+        [(DEVICE, "{value: installed, win_rate: 60}", "{value: instaled, win_rate: 60}")],
+        "equipment/objects/eq_device.yaml:55:17: 'instaled' is not a value of stage field 'status' "
+        "— did you mean 'installed'?",
+    ),
+    "layout field": (
+        [(LAYOUT, "fields: [name, serial,", "fields: [name, serail,")],
+        "equipment/layouts/eq_device_default.yaml:8:20: unknown field 'serail' on 'eq_device' — did you mean 'serial'?",
+    ),
+    "related list relation": (
+        [(LAYOUT, "    field: device", "    field: engineer")],
+        "equipment/layouts/eq_device_default.yaml:11:12: 'eq_visit.engineer' does not refer to 'eq_device'",
+    ),
+    "rollup relation": (
+        [(DEVICE, "relation_field: device", "relation_field: engineer")],
+        "equipment/objects/eq_device.yaml:44:21: 'eq_visit.engineer' does not refer to 'eq_device'",
+    ),
+    "master-detail cycle": (
+        [(DEVICE, "  - api_name: price\n", "  - api_name: parent_visit\n    type: master_detail\n    label: {en: V, zh: V}\n    to: eq_visit\n  - api_name: price\n")],
+        "equipment/objects/eq_device.yaml:40:9: master-detail cycle: eq_device → eq_visit → eq_device",
+    ),
+    "missing dependency": (
+        [("package.yaml", "{name: system, version: \">=1.0\"}", "{name: clinic, version: \">=1.0\"}")],
+        "equipment/package.yaml:7:12: depends on package 'clinic', which is not loaded",
+    ),
+    "dependency version": (
+        [("package.yaml", 'version: ">=1.0"', 'version: ">=2.0"')],
+        "equipment/package.yaml:7:29: needs 'system' >=2.0, but version 1.0.0 is loaded",
+    ),
+    "namespace prefix": (
+        [(VISIT, "api_name: eq_visit", "api_name: visit"), (DEVICE, "child_object: eq_visit", "child_object: visit"), (LAYOUT, "object: eq_visit", "object: visit")],
+        "equipment/objects/eq_visit.yaml:2:11: object 'visit' of package 'equipment' must start with 'eq_'",
+    ),
+}
+
+
+@pytest.mark.parametrize("edits, expected", list(CASES.values()), ids=list(CASES))
+def test_problem_is_reported_with_place_and_hint(tmp_path, edits, expected):
+    assert problems_of(tmp_path, edits) == [expected]
+
+
+def test_duplicate_object_across_files(tmp_path):
+    copy = (FIXTURE / VISIT).read_text(encoding="utf-8")
+    problems = problems_of(tmp_path, [], {"objects/eq_visit_copy.yaml": copy})
+    assert problems == [
+        "equipment/objects/eq_visit_copy.yaml:2:11: duplicate object 'eq_visit' (also in equipment/objects/eq_visit.yaml:2)"
+    ]
+
+
+def test_extension_adds_fields_to_another_packages_object(tmp_path):
+    extension = (
+        "extends: user\n"
+        "fields:\n"
+        "  - {api_name: eq_certified, type: checkbox, label: {en: Certified, zh: 已认证}}\n"
+    )
+    registry = load_edited(tmp_path, [], {"extensions/user.yaml": extension})
+    assert "eq_certified" in registry.fields("user")
+
+
+def test_extension_fields_need_the_namespace(tmp_path):
+    extension = "extends: user\nfields:\n  - {api_name: certified, type: checkbox, label: {en: C, zh: C}}\n"
+    assert problems_of(tmp_path, [], {"extensions/user.yaml": extension}) == [
+        "equipment/extensions/user.yaml:3:16: field 'certified' added to another package's object must start with 'eq_'"
+    ]
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    problems = problems_of(
+        tmp_path,
+        [
+            (DEVICE, "value_set: eq_category", "value_set: eq_categories"),
+            (VISIT, "to: eq_device", "to: eq_devise"),
+            (LAYOUT, "fields: [name, serial,", "fields: [name, serail,"),
+        ],
+    )
+    assert [problem.split(":")[0] for problem in problems] == [
+        "equipment/layouts/eq_device_default.yaml",
+        "equipment/objects/eq_device.yaml",
+        "equipment/objects/eq_visit.yaml",
+    ]
+
+
+def test_values_file_rows_are_checked_with_their_line(tmp_path):
+    value_set = "api_name: eq_site\nlabel: {en: Site, zh: 院区}\nhierarchical: true\nvalues_file: data/sites.csv\n"
+    csv_text = "api_name,parent,label_zh,label_en\nnorth,,北院,North\nnorth_a,north,北院A楼,North A\nBad,,坏,Bad\n"
+    problems = problems_of(tmp_path, [], {"value_sets/eq_site.yaml": value_set, "value_sets/data/sites.csv": csv_text})
+    assert len(problems) == 1
+    assert problems[0].startswith("equipment/value_sets/data/sites.csv:4:1: api_name: invalid identifier 'Bad'")
+
+
+def test_directory_without_manifest(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PackageError) as caught:
+        load_registry([tmp_path / "empty"])
+    assert [str(problem) for problem in caught.value.problems] == [
+        "empty/package.yaml:1:1: no package.yaml in package directory 'empty'"
+    ]
