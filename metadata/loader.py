@@ -148,3 +148,38 @@ def _with_file_values(value_set: ValueSet, source: SourceFile, problems: list[Pr
                     where = ".".join(str(part) for part in detail["loc"])
                     problems.append(Problem(display, line, 1, f"{where}: {detail['msg']}"))
     return value_set.model_copy(update={"values": values})
+
+
+def package_documents(package: Package) -> dict[str, Any]:
+    """The package as plain JSON-able data: what the metadata store keeps and exports."""
+    def dump(definition: BaseModel) -> dict[str, Any]:
+        return definition.model_dump(mode="json", exclude_defaults=True)
+
+    return {
+        "manifest": dump(package.manifest),
+        **{folder: [dump(definition) for definition, _ in getattr(package, folder)] for folder in FOLDERS},
+    }
+
+
+def package_from_documents(documents: dict[str, Any], problems: list[Problem], *, origin: str = "store") -> Package | None:
+    """Rebuild a package from :func:`package_documents` data (positions are per definition)."""
+    manifest_source = SourceFile(path=Path(MANIFEST), display=f"{origin}:package.yaml", data=documents.get("manifest"))
+    if not isinstance(manifest_source.data, dict):
+        problems.append(manifest_source.problem((), "the manifest must be a mapping"))
+        return None
+    manifest = validate(PackageManifest, manifest_source, problems)
+    if manifest is None:
+        return None
+    package = Package(root=Path(manifest.name), manifest=manifest, manifest_origin=Origin(manifest_source))
+    for folder, model in FOLDERS.items():
+        for index, data in enumerate(documents.get(folder, [])):
+            name = data.get("api_name", data.get("extends", index)) if isinstance(data, dict) else index
+            source = SourceFile(path=Path(folder) / f"{name}.yaml", display=f"{origin}:{manifest.name}/{folder}/{name}", data=data)
+            definition = validate(model, source, problems) if isinstance(data, dict) else None
+            if definition is None:
+                if not isinstance(data, dict):
+                    problems.append(source.problem((), "expected a mapping"))
+                package.broken.setdefault(folder, set()).add(str(name))
+                continue
+            getattr(package, folder).append((definition, Origin(source)))
+    return package

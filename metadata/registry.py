@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metadata.errors import PackageError, Problem, UnknownObjectError
-from metadata.loader import Origin, Package, load_package
+from metadata.loader import Origin, Package, load_package, package_from_documents
 from metadata.models import FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
 from metadata.versions import satisfies
 
@@ -106,6 +106,16 @@ def load_registry(roots: Iterable[Path]) -> Registry:
     """Load the packages at ``roots`` into a checked registry, or raise PackageError with every problem."""
     problems: list[Problem] = []
     packages = [package for root in roots if (package := load_package(Path(root), problems)) is not None]
+    registry = build_registry(packages, problems)
+    if problems:
+        raise PackageError(problems)
+    return registry
+
+
+def registry_from_documents(documents: Iterable[dict]) -> Registry:
+    """A checked registry from packages kept as data (see :func:`metadata.loader.package_documents`)."""
+    problems: list[Problem] = []
+    packages = [package for data in documents if (package := package_from_documents(data, problems)) is not None]
     registry = build_registry(packages, problems)
     if problems:
         raise PackageError(problems)

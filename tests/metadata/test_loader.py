@@ -41,7 +41,7 @@ LAYOUT = "layouts/eq_device_default.yaml"
 
 def test_fixture_package_is_valid(tmp_path):
     registry = load_edited(tmp_path, [])
-    assert registry.stats() == {"objects": 4, "fields": 27, "layouts": 1, "rules": 1}
+    assert registry.stats() == {"objects": 4, "fields": 27, "layouts": 3, "rules": 1}
     assert [package.name for package in registry.packages] == ["system", "equipment"]
 
 
@@ -215,4 +215,32 @@ def test_directory_without_manifest(tmp_path):
         load_registry([tmp_path / "empty"])
     assert [str(problem) for problem in caught.value.problems] == [
         "empty/package.yaml:1:1: no package.yaml in package directory 'empty'"
+    ]
+
+
+def test_package_round_trips_through_documents(tmp_path):
+    import json
+
+    from metadata.loader import package_documents
+    from metadata.registry import registry_from_documents
+
+    registry = load_edited(tmp_path, [])
+    documents = [json.loads(json.dumps(package_documents(package))) for package in registry.packages]
+    rebuilt = registry_from_documents(documents)
+    assert rebuilt.stats() == registry.stats()
+    assert rebuilt.objects == registry.objects
+    assert rebuilt.layouts == registry.layouts
+
+
+def test_documents_with_problems_name_the_definition(tmp_path):
+    from metadata.loader import package_documents
+    from metadata.registry import registry_from_documents
+
+    registry = load_edited(tmp_path, [])
+    documents = [package_documents(package) for package in registry.packages]
+    documents[1]["objects"][1]["fields"][1]["to"] = "eq_gadget"
+    with pytest.raises(PackageError) as caught:
+        registry_from_documents(documents)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "store:equipment/objects/eq_visit:1:1: unknown object 'eq_gadget'"
     ]
