@@ -24,6 +24,8 @@ from metadata.validation import did_you_mean
 if TYPE_CHECKING:
     from metadata.registry import Registry
 
+#: Prefix of the platform's own tables (metadata store, history, archives); objects may not use it.
+RESERVED_OBJECT_PREFIX = "tessera"
 NAME_FIELD_TYPES = frozenset({"text", "auto_number", "email", "phone", "formula"})
 NUMERIC_TYPES = frozenset({"integer", "number", "currency", "percent"})
 ORDERED_TYPES = NUMERIC_TYPES | {"date", "datetime", "time"}
@@ -60,6 +62,12 @@ class _Checker:
                         f"object '{object_def.api_name}' of package '{package.name}' must start with '{namespace}_'",
                     )
         for object_def in self.registry.objects.values():
+            if object_def.api_name.startswith(RESERVED_OBJECT_PREFIX):
+                self.report(
+                    ("object", object_def.api_name),
+                    ("api_name",),
+                    f"object names starting with '{RESERVED_OBJECT_PREFIX}' are reserved for the platform's own tables",
+                )
             self.object(object_def)
         self.master_detail_cycles()
 

@@ -140,6 +140,10 @@ CASES = {
         [(DEVICE, "  - api_name: price\n", "  - api_name: parent_visit\n    type: master_detail\n    label: {en: V, zh: V}\n    to: eq_visit\n  - api_name: price\n")],
         "equipment/objects/eq_device.yaml:40:9: master-detail cycle: eq_device → eq_visit → eq_device",
     ),
+    "reserved object prefix": (
+        [("package.yaml", "namespace: eq\n", "")] + [(path, "eq_visit", "tessera_visit") for path in (VISIT, DEVICE, LAYOUT)],
+        "equipment/objects/eq_visit.yaml:2:11: object names starting with 'tessera' are reserved for the platform's own tables",
+    ),
     "missing dependency": (
         [("package.yaml", "{name: system, version: \">=1.0\"}", "{name: clinic, version: \">=1.0\"}")],
         "equipment/package.yaml:7:12: depends on package 'clinic', which is not loaded",
