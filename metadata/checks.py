@@ -216,7 +216,7 @@ class _Checker:
             return
         values = {value.api_name for value in self.registry.picklist_values(name, stage_field)}
         if not object_def.business_types:
-            self.report(("object", name), ("stage_field",), f"object '{name}' has a stage field but no business type to order its stages")
+            self.report(("object", name), ("stage_field",), f"object '{name}' has a stage field but no business type to arrange its stages")
         for business_type in object_def.business_types:
             key = ("business_type", name, business_type.api_name)
             if business_type.stages is None:

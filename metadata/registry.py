@@ -126,7 +126,7 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
     """Merge ``packages`` into a registry, appending every problem found to ``problems``."""
     from metadata.checks import check_registry  # checks needs Registry; keep the cycle one-way
 
-    ordered = _dependency_order(packages, problems)
+    ordered = _by_dependency(packages, problems)
     registry = Registry(packages=ordered, objects={}, layouts={}, value_sets={})
     for package in packages:
         for folder, names in package.broken.items():
@@ -240,7 +240,7 @@ def _all_dependencies(registry: Registry, package: Package) -> set[str]:
     return seen
 
 
-def _dependency_order(packages: list[Package], problems: list[Problem]) -> list[Package]:
+def _by_dependency(packages: list[Package], problems: list[Problem]) -> list[Package]:
     by_name: dict[str, Package] = {}
     for package in packages:
         if package.name in by_name:

@@ -67,7 +67,7 @@ def _require_str(value: Any) -> Any:
     if not isinstance(value, str):
         raise PydanticCustomError(
             "identifier_type",
-            "expected an identifier (text), got {kind} {value!r}; quote it if it is meant as text",
+            "expected an identifier (text), got {kind} {value!r}; wrap it in '…' if it is meant as text",
             {"kind": type(value).__name__, "value": value},
         )
     return value

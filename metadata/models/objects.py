@@ -194,7 +194,7 @@ class ObjectDef(_ObjectParts):
     stage_field: Identifier | None = Field(
         default=None,
         description=describe(
-            "The picklist whose values are the stages each business type orders.", "阶段字段：各业务类型按顺序配置其取值。"
+            "The picklist whose values are the stages each business type arranges.", "阶段字段：各业务类型按顺序配置其取值。"
         ),
     )
 
