@@ -1,0 +1,59 @@
+"""The metadata store: installed packages kept as data in the site's own database.
+
+One row of ``tessera_package`` per installed package holds its documents (see
+:func:`metadata.loader.package_documents`). Because the store lives in the same database as the
+object tables, a metadata change and its DDL commit or roll back together: callers pass the
+connection of the transaction doing the DDL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from metadata.loader import Package, package_documents
+from metadata.registry import Registry, registry_from_documents
+from runtime.schema import PlatformTables
+
+__all__ = ["documents_of", "read_documents", "read_registry", "read_versions", "write_packages"]
+
+
+def documents_of(packages: Iterable[Package]) -> list[dict[str, Any]]:
+    """The store documents of ``packages``, in the sequence given."""
+    return [package_documents(package) for package in packages]
+
+
+def read_documents(connection: sa.Connection, platform: PlatformTables) -> list[dict[str, Any]]:
+    """The documents of every installed package (in installation sequence, then by name)."""
+    table = platform.package
+    rows = connection.execute(sa.select(table.c.documents).order_by(table.c.installed_at, table.c.name))
+    return [row.documents for row in rows]
+
+
+def read_versions(connection: sa.Connection, platform: PlatformTables) -> dict[str, str]:
+    """Installed package name → version."""
+    table = platform.package
+    return {row.name: row.version for row in connection.execute(sa.select(table.c.name, table.c.version))}
+
+
+def read_registry(connection: sa.Connection, platform: PlatformTables) -> Registry:
+    """The registry of the installed packages, rebuilt from the store."""
+    return registry_from_documents(read_documents(connection, platform))
+
+
+def write_packages(connection: sa.Connection, platform: PlatformTables, registry: Registry) -> None:
+    """Make the store hold exactly the packages of ``registry``: insert, update or delete rows."""
+    table = platform.package
+    installed = read_versions(connection, platform)
+    wanted = {package.name: package for package in registry.packages}
+    for name in installed.keys() - wanted.keys():
+        connection.execute(table.delete().where(table.c.name == name))
+    for package in registry.packages:
+        documents = package_documents(package)
+        values = {"version": package.manifest.version, "documents": documents}
+        if package.name in installed:
+            connection.execute(table.update().where(table.c.name == package.name).values(**values))
+        else:
+            connection.execute(table.insert().values(name=package.name, **values))
