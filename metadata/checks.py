@@ -175,10 +175,22 @@ class _Checker:
         if summarized is None:
             self.report(key, ("summarized_field",), f"unknown field '{definition.summarized_field}' on '{child.api_name}'", did_you_mean(definition.summarized_field, child_fields))
             return
-        summarized_type = getattr(summarized, "return_type", summarized.type)
+        summarized_type = self.value_type(summarized)
         wanted = NUMERIC_TYPES if definition.function == "sum" else ORDERED_TYPES
         if summarized_type not in wanted:
             self.report(key, ("summarized_field",), f"{definition.function} needs a {'numeric' if definition.function == 'sum' else 'numeric or date'} field; '{definition.summarized_field}' is {summarized_type}")
+
+    def value_type(self, definition, depth: int = 0) -> str:
+        """The type of the values a field holds: a formula's return type, a roll-up's result type."""
+        if definition.type == "formula":
+            return definition.return_type
+        if definition.type != "rollup" or depth > 10:
+            return definition.type
+        if definition.function == "count":
+            return "integer"
+        child = self.registry.objects.get(definition.child_object)
+        summarized = next((item for item in (child.fields if child else []) if item.api_name == definition.summarized_field), None)
+        return self.value_type(summarized, depth + 1) if summarized is not None else "number"
 
     def master_detail_cycles(self) -> None:
         masters: dict[str, list[tuple[str, str]]] = {}
@@ -229,10 +241,27 @@ class _Checker:
                 if stage.value in seen:
                     self.report(key, ("stages", index, "value"), f"stage '{stage.value}' appears twice")
                 seen.add(stage.value)
+                self.key_event_shares(key, business_type.stages, index)
                 event_names = Counter(event.api_name for event in stage.key_events)
                 for event_name, count in event_names.items():
                     if count > 1:
                         self.report(key, ("stages", index, "key_events"), f"duplicate key event '{event_name}'")
+
+    def key_event_shares(self, key: tuple, stages: list, index: int) -> None:
+        """Key events of an open stage may add at most the points up to the next open stage (or 100)."""
+        stage = stages[index]
+        if stage.outcome != "open" or not stage.key_events:
+            return
+        following = [later.win_rate for later in stages[index + 1:] if later.outcome == "open"]
+        gap = (following[0] if following else 100) - stage.win_rate
+        total = sum(event.win_rate_share for event in stage.key_events)
+        if total > gap:
+            self.report(
+                key,
+                ("stages", index, "key_events"),
+                f"key events of stage '{stage.value}' add {total} points of win rate, more than the {gap} "
+                "points up to the next stage",
+            )
 
     def business_types(self, object_def: ObjectDef, fields: dict) -> None:
         name = object_def.api_name

@@ -124,6 +124,11 @@ CASES = {
         "equipment/objects/eq_device.yaml:55:17: 'instaled' is not a value of stage field 'status' "
         "— did you mean 'installed'?",
     ),
+    "key event shares": (
+        [(DEVICE, "{value: ordered, win_rate: 10}", "{value: ordered, win_rate: 10, key_events: [{api_name: paid, label: {en: Paid, zh: 已付款}, win_rate_share: 60}]}")],
+        "equipment/objects/eq_device.yaml:54:52: key events of stage 'ordered' add 60 points of win rate, more than "
+        "the 50 points up to the next stage",
+    ),
     "layout field": (
         [(LAYOUT, "fields: [name, serial,", "fields: [name, serail,")],
         "equipment/layouts/eq_device_default.yaml:8:20: unknown field 'serail' on 'eq_device' — did you mean 'serial'?",
@@ -162,6 +167,25 @@ CASES = {
 @pytest.mark.parametrize("edits, expected", list(CASES.values()), ids=list(CASES))
 def test_problem_is_reported_with_place_and_hint(tmp_path, edits, expected):
     assert problems_of(tmp_path, edits) == [expected]
+
+
+def test_rollup_may_summarise_another_rollup(tmp_path):
+    part = (
+        "api_name: eq_part\nlabel: {en: Part, zh: 部件}\nplural_label: {en: Parts, zh: 部件}\nfields:\n"
+        "  - {api_name: name, type: text, label: {en: Name, zh: 名称}}\n"
+        "  - {api_name: device, type: lookup, to: eq_device, label: {en: Device, zh: 设备}}\n"
+        "  - {api_name: visits, type: rollup, label: {en: Visits, zh: 次数}, child_object: eq_visit,"
+        " relation_field: part, function: count}\n"
+    )
+    registry = load_edited(
+        tmp_path,
+        [
+            (VISIT, "  - api_name: engineer\n", "  - {api_name: part, type: lookup, to: eq_part, label: {en: Part, zh: 部件}}\n  - api_name: engineer\n"),
+            (DEVICE, "    function: count\n", "    function: count\n  - {api_name: part_visits, type: rollup, label: {en: V, zh: V}, child_object: eq_part, relation_field: device, function: sum, summarized_field: visits}\n"),
+        ],
+        {"objects/eq_part.yaml": part},
+    )
+    assert registry.field("eq_device", "part_visits").summarized_field == "visits"
 
 
 def test_duplicate_object_across_files(tmp_path):

@@ -1,0 +1,158 @@
+"""The bridge from metadata to the formula language: field types as formula types.
+
+:class:`RegistryResolver` answers the formula checker's questions (see
+:class:`formula.SchemaResolver`) from a :class:`~metadata.registry.Registry`, so a formula in a
+validation rule can say ``owner.department.name`` or ``$User.department`` and be type-checked
+before anyone saves a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from formula.types import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    MULTIPICKLIST,
+    PICKLIST,
+    TEXT,
+    TIME,
+    FormulaType,
+    currency,
+    number,
+    percent,
+    reference,
+)
+from metadata.models import FieldDef
+from metadata.registry import Registry, load_registry, shipped_packages
+
+#: Formula types of the columns every object has (see ``SYSTEM_FIELD_NAMES``).
+SYSTEM_FIELD_TYPES: dict[str, FormulaType] = {
+    "id": TEXT,
+    "owner": reference("user"),
+    "created_by": reference("user"),
+    "updated_by": reference("user"),
+    "created_at": DATETIME,
+    "updated_at": DATETIME,
+    "deleted_at": DATETIME,
+    "business_type": TEXT,
+    "version": number(0),
+}
+
+_SIMPLE: dict[str, FormulaType] = {
+    "text": TEXT,
+    "textarea": TEXT,
+    "long_text": TEXT,
+    "rich_text": TEXT,
+    "email": TEXT,
+    "phone": TEXT,
+    "url": TEXT,
+    "auto_number": TEXT,
+    "region": TEXT,
+    "date": DATE,
+    "datetime": DATETIME,
+    "time": TIME,
+    "checkbox": BOOLEAN,
+    "picklist": PICKLIST,
+    "multi_picklist": MULTIPICKLIST,
+    "tags": MULTIPICKLIST,
+}
+
+#: Formula return types (as written in metadata) → formula types.
+RETURN_TYPES: dict[str, FormulaType] = {
+    "checkbox": BOOLEAN,
+    "text": TEXT,
+    "date": DATE,
+    "datetime": DATETIME,
+    "time": TIME,
+}
+
+#: Field types a formula cannot read (their values are not scalars).
+NOT_IN_FORMULAS = frozenset({"geolocation", "file", "image"})
+
+GLOBAL_OBJECTS = {"$user": "user"}
+
+
+def formula_type_of(definition: FieldDef, registry: Registry | None = None) -> FormulaType | None:
+    """The formula type of a field, or None for types formulas cannot read."""
+    kind = definition.type
+    if kind in _SIMPLE:
+        return _SIMPLE[kind]
+    if kind == "integer":
+        return number(0)
+    if kind == "number":
+        return number(definition.scale)
+    if kind == "currency":
+        return currency(definition.scale)
+    if kind == "percent":
+        return percent(definition.scale)
+    if kind in {"lookup", "master_detail", "user", "department"}:
+        targets = definition.targets
+        # A polymorphic reference can be compared and tested for blank, not followed.
+        return reference(targets[0]) if len(targets) == 1 else TEXT
+    if kind == "formula":
+        return _return_type(definition.return_type, definition.scale)
+    if kind == "rollup":
+        return _rollup_type(definition, registry)
+    return None
+
+
+def _return_type(name: str, scale: int) -> FormulaType:
+    if name == "number":
+        return number(scale)
+    if name == "currency":
+        return currency(scale)
+    if name == "percent":
+        return percent(scale)
+    return RETURN_TYPES[name]
+
+
+def _rollup_type(definition, registry: Registry | None) -> FormulaType:
+    if definition.function == "count":
+        return number(0)
+    if registry is not None and definition.child_object in registry.objects:
+        summarized = registry.fields(definition.child_object).get(definition.summarized_field)
+        if summarized is not None:
+            found = formula_type_of(summarized, registry)
+            if found is not None:
+                return found
+    return number(None)
+
+
+class RegistryResolver:
+    """A :class:`formula.SchemaResolver` over a metadata registry."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    def field_type(self, object_name: str, field_name: str) -> FormulaType | None:
+        object_def = self.registry.objects.get(object_name)
+        if object_def is None:
+            return None
+        for definition in object_def.fields:
+            if definition.api_name == field_name:
+                return formula_type_of(definition, self.registry)
+        return SYSTEM_FIELD_TYPES.get(field_name)
+
+    def field_names(self, object_name: str) -> Iterable[str]:
+        object_def = self.registry.objects.get(object_name)
+        if object_def is None:
+            return ()
+        declared = [definition.api_name for definition in object_def.fields if definition.type not in NOT_IN_FORMULAS]
+        return tuple(declared) + tuple(SYSTEM_FIELD_TYPES)
+
+    def global_object(self, name: str) -> str | None:
+        target = GLOBAL_OBJECTS.get(name.lower())
+        return target if target in self.registry.objects else None
+
+
+@lru_cache(maxsize=1)
+def _standard_registry() -> Registry:
+    return load_registry(shipped_packages())
+
+
+def standard_resolver() -> RegistryResolver:
+    """A resolver over the packages Tessera ships (for ``tessera formula … --object``)."""
+    return RegistryResolver(_standard_registry())
