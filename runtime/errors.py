@@ -2,6 +2,13 @@
 
     DataError                   base of every error raised by ``runtime``
     ├── SiteError               the database is not a Tessera site, or is one already
+    ├── RecordError             records and queries: ``errors`` lists FieldError (field, code, en, zh)
+    │   ├── RecordValidationError   input or record breaks a type, business-type or validation rule
+    │   │   └── BulkRecordError     rows of a bulk create are invalid (``failures`` by input index)
+    │   ├── RecordNotFoundError     no live record with that id the actor may see
+    │   ├── RecordConflictError     optimistic concurrency: the record changed since it was read
+    │   ├── DeleteRestrictedError   records refer to it through a restrict reference (named)
+    │   └── QueryError              a filter, sort, field list, cursor or page size is not valid
     └── MigrationError          a plan cannot be computed, is refused, or failed (nothing changed)
         ├── ConversionError     values of a field do not convert to its new type (rows listed)
         ├── DataLossError       the plan archives data and that was not allowed
@@ -29,6 +36,14 @@ __all__ = [
     "MigrationError",
     "SiteError",
     "UnconvertibleValue",
+    "BulkRecordError",
+    "DeleteRestrictedError",
+    "FieldError",
+    "QueryError",
+    "RecordConflictError",
+    "RecordError",
+    "RecordNotFoundError",
+    "RecordValidationError",
 ]
 
 
@@ -102,3 +117,83 @@ class DriftError(MigrationError):
 
 class ArchiveError(MigrationError):
     """An archive cannot be restored or purged as asked."""
+
+
+# --- records and queries --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one field: ``field`` is None when it concerns the whole record."""
+
+    field: str | None
+    code: str
+    message_en: str
+    message_zh: str
+
+    def message(self, language: str = "en") -> str:
+        """The message in ``language`` ('en' or 'zh…')."""
+        return self.message_zh if language.startswith("zh") else self.message_en
+
+    def as_dict(self, language: str = "en") -> dict[str, str | None]:
+        """The error as plain data for an API response."""
+        return {"field": self.field, "code": self.code, "message": self.message(language)}
+
+
+class RecordError(DataError):
+    """Base of record and query errors: carries every problem found, never an HTTP status."""
+
+    def __init__(self, errors: Iterable[FieldError], *, object_name: str | None = None, index: int | None = None):
+        self.errors = tuple(errors)
+        self.object_name = object_name
+        #: for bulk operations: the position of the offending record in the input
+        self.index = index
+        summary = "; ".join(
+            f"{error.field}: {error.message_en}" if error.field else error.message_en for error in self.errors
+        )
+        where = f"{object_name}" if object_name else "record"
+        if index is not None:
+            where += f" #{index}"
+        super().__init__(f"{where}: {summary}")
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes of the errors, in sequence (handy in tests and logs)."""
+        return [error.code for error in self.errors]
+
+    def messages(self, language: str = "en") -> list[dict[str, str | None]]:
+        """The errors as plain data in ``language``."""
+        return [error.as_dict(language) for error in self.errors]
+
+
+class RecordValidationError(RecordError):
+    """The input or the resulting record is not valid."""
+
+
+class RecordNotFoundError(RecordError):
+    """No live record with that id."""
+
+
+class RecordConflictError(RecordError):
+    """The record was changed (or deleted) since the caller read it."""
+
+
+class DeleteRestrictedError(RecordError):
+    """Child records refer to the record through a ``restrict`` reference."""
+
+
+class QueryError(RecordError):
+    """A filter, sort, field list, cursor or page size is not valid."""
+
+
+class BulkRecordError(RecordValidationError):
+    """Some records of a bulk create are invalid; ``failures`` maps each input index to its errors."""
+
+    def __init__(self, failures, *, object_name: str):
+        self.failures = {index: tuple(errors) for index, errors in sorted(failures.items())}
+        flat = [
+            FieldError(f"[{index}].{error.field}" if error.field else f"[{index}]", error.code, error.message_en, error.message_zh)
+            for index, errors in self.failures.items()
+            for error in errors
+        ]
+        super().__init__(flat, object_name=object_name, index=next(iter(self.failures)))

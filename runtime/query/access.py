@@ -1,0 +1,40 @@
+"""Where record security plugs in: the predicate every read and write adds to its SELECT.
+
+The query layer builds every SELECT over an object's table in one place
+(:meth:`runtime.query.reader.RecordReader.base_select`), and that place asks an
+:class:`AccessPolicy` for an extra WHERE clause for the actor, object and operation. Until the
+security layer exists the policy allows everything; it will compile owner, role, sharing and
+team rules into that clause (and hide fields), never filter rows in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import sqlalchemy as sa
+
+from runtime.records.context import Actor
+
+Operation = Literal["read", "edit", "delete"]
+
+
+class AccessPolicy(Protocol):
+    """Decides which records an actor may read, edit or delete, as SQL."""
+
+    def predicate(self, actor: Actor, object_name: str, table: sa.FromClause, operation: Operation) -> sa.ColumnElement[bool] | None:
+        """A WHERE clause over ``table`` limiting it to the records allowed, or None for all."""
+        ...
+
+    def readable_fields(self, actor: Actor, object_name: str) -> frozenset[str] | None:
+        """The fields the actor may see, or None for all of them."""
+        ...
+
+
+class AllowAll:
+    """The policy before security is configured: every record and field is accessible."""
+
+    def predicate(self, actor: Actor, object_name: str, table: sa.FromClause, operation: Operation) -> None:
+        return None
+
+    def readable_fields(self, actor: Actor, object_name: str) -> None:
+        return None

@@ -1,0 +1,297 @@
+"""Reading records: the one base SELECT, field selection, expansion, pages and counts.
+
+:meth:`RecordReader.scope` is the only place a SELECT over an object's table starts: it applies
+the recycle-bin state and asks the :class:`~runtime.query.access.AccessPolicy` for the actor's
+predicate. Lists, counts, ``get``, the reads the record pipeline does before a write, and lookup
+checks all go through it, so the security layer has one place to hook into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from runtime.query import filters as f
+from runtime.query import sorting as s
+from runtime.query.access import AccessPolicy, AllowAll, Operation
+from runtime.query.compiler import FormulaSql, SelectScope, compile_filter
+from runtime.records import model as m
+from runtime.records.context import Actor
+from runtime.errors import FieldError, QueryError
+from runtime.records.messages import field_error
+
+State = Literal["live", "deleted", "any"]
+#: computes formula fields in Python: (connection, actor, object name, field names, record) → values
+FormulaValues = Callable[[sa.Connection, Actor, str, list[str], dict[str, Any]], dict[str, Any]]
+MAX_PAGE = 1000
+DEFAULT_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records and the cursor of the next page (None on the last page)."""
+
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Count:
+    """A record count, cut off at ``cap``: ``capped`` says there are more than ``value``."""
+
+    value: int
+    capped: bool
+
+
+@dataclass(frozen=True)
+class _Output:
+    key: str
+    spec: m.FieldSpec
+    expressions: tuple[sa.ColumnElement, ...]
+    expand: bool = False
+    hidden: bool = False  # read only to compute a formula in Python, not returned
+    computed: bool = False  # a formula computed in Python after the fetch (no expressions)
+
+
+class RecordReader:
+    """Reads records of any object through the one base SELECT."""
+
+    def __init__(
+        self,
+        tables: Callable[[], dict[str, sa.Table]],
+        models: Callable[[], m.ObjectModels],
+        *,
+        dialect: str,
+        access: AccessPolicy | None = None,
+        formula_sql: FormulaSql | None = None,
+        formula_values: FormulaValues | None = None,
+    ):
+        self._tables = tables
+        self._models = models
+        self.dialect = dialect
+        self.access = access or AllowAll()
+        self.formula_sql = formula_sql
+        self.formula_values = formula_values
+        self._statements: dict[tuple, tuple[sa.Select, list[_Output]]] = {}
+
+    @property
+    def models(self) -> m.ObjectModels:
+        return self._models()
+
+    # -- the base SELECT -----------------------------------------------------------------
+
+    def scope(self, actor: Actor, object_name: str, operation: Operation = "read", *, state: State = "live") -> tuple[SelectScope, list[sa.ColumnElement[bool]]]:
+        """The table scope and WHERE clauses every read of ``object_name`` for ``actor`` starts from."""
+        table = self._tables()[object_name]
+        scope = SelectScope(self.models, self._tables(), object_name, table, self.formula_sql)
+        where: list[sa.ColumnElement[bool]] = []
+        if state == "live":
+            where.append(table.c.deleted_at.is_(None))
+        elif state == "deleted":
+            where.append(table.c.deleted_at.is_not(None))
+        predicate = self.access.predicate(actor, object_name, table, operation)
+        if predicate is not None:
+            where.append(predicate)
+        return scope, where
+
+    # -- selection -----------------------------------------------------------------------
+
+    def _outputs(self, scope: SelectScope, object_name: str, fields: Sequence[str] | None, expand: Sequence[str], actor: Actor) -> list[_Output]:
+        models = self.models
+        model = models.get(object_name)
+        errors: list[FieldError] = []
+        visible = self.access.readable_fields(actor, object_name)
+        names = list(fields) if fields is not None else [name for name in model.fields if visible is None or name in visible]
+        for required in ("version", "id"):
+            if required not in names:
+                names.insert(0, required)
+        outputs: list[_Output] = []
+        for name in names:
+            path = f.resolve_path(models, object_name, name, errors)
+            if path is None:
+                continue
+            leaf = path.leaf
+            if leaf.kind == m.GEOLOCATION:
+                prefix = tuple(spec.name for spec in path.specs[:-1])
+                table = scope.table_for(prefix, path.objects)
+                outputs.append(_Output(name, leaf, (table.c[f"{leaf.name}__lat"], table.c[f"{leaf.name}__lng"])))
+                continue
+            column = scope.column(path)
+            if column is None:
+                if len(path.specs) > 1:
+                    errors.append(field_error(name, "not_filterable"))
+                    continue
+                # a formula the SQL backend cannot compile: computed after the fetch from the
+                # record's stored fields, which are read for it
+                outputs.append(_Output(name, leaf, (), computed=True))
+                continue
+            outputs.append(_Output(name, leaf, (column,)))
+        if any(output.computed for output in outputs):
+            present = {output.key for output in outputs}
+            for name, spec in model.fields.items():
+                if spec.stored and name not in present:
+                    columns = (scope.base.c[f"{name}__lat"], scope.base.c[f"{name}__lng"]) if spec.kind == m.GEOLOCATION else (scope.base.c[name],)
+                    outputs.append(_Output(name, spec, columns, hidden=True))
+        for name in expand:
+            spec = model.fields.get(name) if isinstance(name, str) else None
+            if spec is None or spec.kind != m.REFERENCE or len(spec.targets) != 1 or spec.targets[0] not in models:
+                errors.append(field_error(name if isinstance(name, str) else None, "not_expandable"))
+                continue
+            target = models.get(spec.targets[0])
+            name_spec = target.fields.get(target.name_field)
+            alias = scope.table_for((name,), (object_name, target.name))
+            name_column = scope.column(f.FieldPath(f"{name}.{target.name_field}", (spec, name_spec), (object_name, target.name))) if name_spec else None
+            expressions = (alias.c.id,) + ((name_column,) if name_column is not None else (sa.null(),))
+            outputs.append(_Output(name, spec, expressions, expand=True))
+        if errors:
+            raise QueryError(errors, object_name=object_name)
+        return outputs
+
+    @staticmethod
+    def _columns(outputs: list[_Output]) -> list[sa.ColumnElement]:
+        return [expression.label(f"c{index}_{position}") for index, output in enumerate(outputs) for position, expression in enumerate(output.expressions)]
+
+    def _finish(self, connection: sa.Connection, actor: Actor, object_name: str, outputs: list[_Output], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        records = [self._record(outputs, row) for row in rows]
+        computed = [output.key for output in outputs if output.computed]
+        if computed and self.formula_values is not None:
+            hidden = [output.key for output in outputs if output.hidden]
+            for record in records:
+                record.update(self.formula_values(connection, actor, object_name, computed, record))
+                for key in hidden:
+                    del record[key]
+        return records
+
+    @staticmethod
+    def _record(outputs: list[_Output], row: Sequence[Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        position = 0
+        for output in outputs:
+            width = len(output.expressions)
+            values = row[position : position + width]
+            position += width
+            if output.computed:
+                record[output.key] = None
+            elif output.expand:
+                record[output.key] = None if values[0] is None else {"id": values[0], "name": values[1]}
+            elif output.spec.kind == m.GEOLOCATION:
+                record[output.key] = None if values[0] is None else {"lat": values[0], "lng": values[1]}
+            else:
+                record[output.key] = values[0]
+        return record
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(
+        self,
+        connection: sa.Connection,
+        actor: Actor,
+        object_name: str,
+        record_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] = (),
+        state: State = "live",
+    ) -> dict[str, Any] | None:
+        """One record by id, or None when there is no such record the actor may read."""
+        # The statement is built once per shape and reused (SQLAlchemy caches its compiled form);
+        # a security predicate that depends on the actor makes the shape per-actor, so only
+        # predicate-free shapes are kept.
+        key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state)
+        cached = self._statements.get(key)
+        if cached is None:
+            scope, where = self.scope(actor, object_name, "read", state=state)
+            outputs = self._outputs(scope, object_name, fields, expand, actor)
+            statement = (
+                sa.select(*self._columns(outputs))
+                .select_from(scope.from_clause())
+                .where(*where, scope.base.c.id == sa.bindparam("record_id"))
+            )
+            cached = (statement, outputs)
+            if self.access.predicate(actor, object_name, scope.base, "read") is None:
+                self._statements[key] = cached
+        statement, outputs = cached
+        row = connection.execute(statement, {"record_id": record_id}).first()
+        return None if row is None else self._finish(connection, actor, object_name, outputs, [row])[0]
+
+    def find(
+        self,
+        connection: sa.Connection,
+        actor: Actor,
+        object_name: str,
+        *,
+        filter: Any = None,
+        sort: Sequence[str] | str | None = None,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] = (),
+        limit: int = 50,
+        cursor: str | None = None,
+        state: State = "live",
+    ) -> Page:
+        """A page of records matching ``filter`` in ``sort`` order, after ``cursor``."""
+        models = self.models
+        if object_name not in models:
+            raise QueryError([field_error(None, "invalid_filter", detail=f"unknown object '{object_name}'")])
+        if type(limit) is not int or not 1 <= limit <= MAX_PAGE:
+            raise QueryError([field_error(None, "invalid_limit", limit=MAX_PAGE)], object_name=object_name)
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        keys = s.parse_sort(models, object_name, sort)
+        scope, where = self.scope(actor, object_name, "read", state=state)
+        condition = compile_filter(scope, typed, self.dialect)
+        if condition is not None:
+            where.append(condition)
+        sort_columns = []
+        for key in keys:
+            column = scope.column(key.path)
+            if column is None:
+                raise QueryError([field_error(key.path.text, "not_sortable")], object_name=object_name)
+            sort_columns.append(column)
+        id_descending = keys[-1].descending if keys else False
+        expressions = [*sort_columns, scope.base.c.id]
+        directions = [key.descending for key in keys] + [id_descending]
+        query_print = s.fingerprint(object_name, filter, list(sort) if isinstance(sort, (list, tuple)) else sort, state)
+        if cursor is not None:
+            kinds = [key.path.leaf.kind for key in keys] + [m.ID]
+            values, last_id = s.decode_cursor(cursor, query_print, kinds, object_name)
+            where.append(s.after(expressions, directions, [*values, last_id], nulls_smallest=self.dialect == "sqlite"))
+        outputs = self._outputs(scope, object_name, fields, expand, actor)
+        sort_labels = [column.label(f"s{index}") for index, column in enumerate(expressions)]
+        statement = (
+            sa.select(*self._columns(outputs), *sort_labels)
+            .select_from(scope.from_clause())
+            .where(*where)
+            .order_by(*[column.desc() if desc else column.asc() for column, desc in zip(expressions, directions, strict=True)])
+            .limit(limit + 1)
+        )
+        rows = connection.execute(statement).all()
+        width = sum(len(output.expressions) for output in outputs)
+        records = self._finish(connection, actor, object_name, outputs, rows[:limit])
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = s.encode_cursor(query_print, list(last[width : width + len(keys)]), last[width + len(keys)])
+        return Page(records, next_cursor)
+
+    def count(
+        self,
+        connection: sa.Connection,
+        actor: Actor,
+        object_name: str,
+        *,
+        filter: Any = None,
+        cap: int = DEFAULT_COUNT_CAP,
+        state: State = "live",
+    ) -> Count:
+        """How many records match, counting no further than ``cap``."""
+        models = self.models
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        scope, where = self.scope(actor, object_name, "read", state=state)
+        condition = compile_filter(scope, typed, self.dialect)
+        if condition is not None:
+            where.append(condition)
+        limited = sa.select(scope.base.c.id).select_from(scope.from_clause()).where(*where).limit(cap + 1).subquery()
+        value = connection.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one()
+        return Count(min(value, cap), value > cap)

@@ -1,0 +1,134 @@
+"""Formulas in the record pipeline: validation rules, default formulas, formula fields, roll-up filters.
+
+Each formula text is checked once per metadata version (through the metadata layer's
+:class:`~metadata.formula_schema.RegistryResolver`) and compiled to a Python closure; formula
+fields and roll-up filters are also compiled to SQL when the formula layer offers a SQL backend
+(``formula.compile_sql``), so lists can filter and sort on them. Cross-object paths such as
+``parent.name`` are prefetched into the record mapping under their dotted key before a closure
+runs, which is what the formula evaluator reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+import formula
+from metadata.formula_schema import RegistryResolver, formula_type_of
+from metadata.registry import Registry
+from runtime.records.context import Actor
+from runtime.errors import FieldError
+from runtime.records.messages import field_error
+from runtime.records.model import ObjectModel
+
+#: loads {dotted path: value} for the cross-object paths of a formula, given the record
+Prefetch = Callable[[ObjectModel, Mapping[str, Any], frozenset[tuple[str, ...]]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A checked formula, its Python closure and what it reads."""
+
+    text: str
+    checked: Any
+    run: Any
+    dependencies: Any
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.dependencies.fields
+
+    @property
+    def cross_object(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(path for path in self.dependencies.paths if len(path) > 1)
+
+
+class FormulaSupport:
+    """The formulas of one registry, checked and compiled on first use."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self.resolver = RegistryResolver(registry)
+        self._compiled: dict[tuple, Compiled] = {}
+        self.compile_sql = getattr(formula, "compile_sql", None)
+
+    def compiled(self, object_name: str, text: str, context: str, *, expected=None, blank_as: str = "blank") -> Compiled:
+        """The compiled formula; raises ``formula.FormulaError`` when the text does not check."""
+        key = (object_name, text, context, str(expected), blank_as)
+        found = self._compiled.get(key)
+        if found is None:
+            checked = formula.check(text, self.resolver, object_name=object_name, context=context, expected_type=expected, blank_as=blank_as)
+            found = Compiled(text, checked, formula.compile_python(checked), formula.dependencies(checked))
+            self._compiled[key] = found
+        return found
+
+    def field_formula(self, model: ObjectModel, field_name: str) -> Compiled:
+        definition = model.fields[field_name].definition
+        return self.compiled(model.name, definition.expression, "field", blank_as=definition.blank_as)
+
+    @staticmethod
+    def env(actor: Actor) -> dict[str, Any]:
+        return {"$User.id": actor.user_id, "$Now": actor.moment(), "$Today": actor.today()}
+
+    # -- the pipeline's steps ------------------------------------------------------------
+
+    def default_value(self, model: ObjectModel, field_name: str, record: Mapping[str, Any], actor: Actor, prefetch: Prefetch) -> Any:
+        """The value of a field's default formula for a new record."""
+        definition = model.fields[field_name].definition
+        compiled = self.compiled(model.name, definition.default_formula, "default", expected=formula_type_of(definition, self.registry))
+        scope = _with_related(model, record, compiled, prefetch)
+        return compiled.run(scope, prior=None, is_new=True, env=self.env(actor))
+
+    def validation_errors(
+        self, model: ObjectModel, record: Mapping[str, Any], prior: Mapping[str, Any] | None, actor: Actor, prefetch: Prefetch
+    ) -> list[FieldError]:
+        """Every active validation rule whose condition is TRUE for ``record``, as errors."""
+        errors = []
+        env = self.env(actor)
+        for rule in model.definition.validation_rules:
+            if not rule.active:
+                continue
+            try:
+                compiled = self.compiled(model.name, rule.condition, "validation")
+                scope = _with_related(model, record, compiled, prefetch)
+                failed = compiled.run(scope, prior=prior, is_new=prior is None, env=env)
+            except formula.FormulaError as error:
+                errors.append(field_error(rule.field, "formula_failed", field=rule.api_name, detail=str(error).splitlines()[0]))
+                continue
+            if failed is True:
+                errors.append(field_error(rule.field, "validation_rule", message_en=rule.message.en, message_zh=rule.message.text("zh")))
+        return errors
+
+    def field_values(self, model: ObjectModel, names: list[str], record: Mapping[str, Any], actor: Actor, prefetch: Prefetch) -> dict[str, Any]:
+        """Formula field values computed in Python for one record (those SQL did not compute)."""
+        values = {}
+        env = self.env(actor)
+        for name in names:
+            compiled = self.field_formula(model, name)
+            scope = _with_related(model, record, compiled, prefetch)
+            try:
+                values[name] = compiled.run(scope, prior=None, is_new=False, env=env)
+            except formula.FormulaError:
+                values[name] = None  # a formula that fails on a record's data shows blank, as in lists
+        return values
+
+    # -- SQL -----------------------------------------------------------------------------
+
+    def sql(self, compiled: Compiled, columns: Callable[[tuple[str, ...]], Any], dialect: str) -> sa.ColumnElement | None:
+        """The SQL expression of a compiled formula, or None when the SQL backend cannot express it."""
+        if self.compile_sql is None:
+            return None
+        try:
+            return self.compile_sql(compiled.checked, columns, dialect=dialect).expression
+        except (formula.FormulaError, KeyError, LookupError):
+            return None
+
+
+def _with_related(model: ObjectModel, record: Mapping[str, Any], compiled: Compiled, prefetch: Prefetch) -> Mapping[str, Any]:
+    paths = compiled.cross_object
+    if not paths:
+        return record
+    return {**record, **prefetch(model, record, paths)}

@@ -1,0 +1,550 @@
+"""The record pipeline: create, get, update, delete, restore, purge and bulk create.
+
+Every write runs in one transaction, in this order:
+
+1. coercion and validation of the input against the object's JSON Schema (compiled coercers;
+   unknown fields, wrong types, lengths, bounds, picklist values), all problems together;
+2. defaults (values and default formulas) for fields the input does not give;
+3. business-type rules: required fields, picklist subsets, inactive values, dependent picklists,
+   stages (see :mod:`runtime.records.rules`);
+4. validation rules (formulas), every failing rule reported together;
+5. references (target exists, not in the recycle bin) and unique values;
+6. the write itself, with the optimistic version check on update;
+7. field history, then roll-up upkeep on the parents touched.
+
+Required fields are checked after defaults (step 3), so a required field with a default is not
+reported missing. A step that finds problems stops the pipeline with a
+:class:`~runtime.errors.RecordValidationError` listing them; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+import formula
+from runtime.ids import new_id
+from runtime.query.access import AccessPolicy
+from runtime.query.compiler import SelectScope
+from runtime.query.reader import RecordReader
+from runtime.records import auto_numbers, history, relations, rollups
+from runtime.records import model as m
+from runtime.records.coercion import Invalid
+from runtime.records.context import SYSTEM, Actor
+from runtime.errors import (
+    BulkRecordError,
+    DeleteRestrictedError,
+    FieldError,
+    RecordConflictError,
+    RecordNotFoundError,
+    RecordValidationError,
+)
+from runtime.records.formulas import FormulaSupport
+from runtime.records.messages import field_error
+from runtime.records.rules import check_business_type
+from runtime.records.storage import RowMapper, internal_value
+from runtime.records.writes import WriteContext
+
+_COMPUTED = ("auto_number", "formula", "rollup")
+
+
+class RecordService:
+    """Creates, reads, changes and deletes records of any object of a site."""
+
+    def __init__(self, site, *, access: AccessPolicy | None = None):
+        self.site = site
+        self._models: m.ObjectModels | None = None
+        self._formulas: FormulaSupport | None = None
+        self._mappers: dict[str, RowMapper] = {}
+        self._rule_formulas: dict[str, list[str]] = {}
+        self.reader = RecordReader(
+            lambda: self.site.tables,
+            self.models,
+            dialect=site.engine.dialect.name,
+            access=access,
+            formula_sql=self._formula_sql,
+            formula_values=self._formula_values,
+        )
+
+    # -- metadata-derived state, rebuilt when the site's registry changes -------------------
+
+    def models(self) -> m.ObjectModels:
+        """The object models of the site's current metadata version."""
+        if self._models is None or self._models.registry is not self.site.registry:
+            self._models = m.ObjectModels(self.site.registry)
+            self._formulas = FormulaSupport(self.site.registry)
+            self._mappers = {}
+            self._rule_formulas = {}
+            self.reader._statements.clear()
+        return self._models
+
+    @property
+    def formulas(self) -> FormulaSupport:
+        self.models()
+        assert self._formulas is not None
+        return self._formulas
+
+    def model(self, object_name: str) -> m.ObjectModel:
+        try:
+            return self.models().get(object_name)
+        except KeyError:
+            raise RecordNotFoundError([field_error(None, "not_found", object=object_name, value="*")], object_name=object_name) from None
+
+    def mapper(self, object_name: str) -> RowMapper:
+        mapper = self._mappers.get(object_name)
+        if mapper is None:
+            mapper = self._mappers[object_name] = RowMapper(self.model(object_name), self.site.tables[object_name])
+        return mapper
+
+    def json_schema(self, object_name: str) -> dict:
+        """The JSON Schema of ``object_name``'s create/update input."""
+        self.model(object_name)
+        return self.models().json_schema(object_name)
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, actor: Actor) -> Iterator[WriteContext]:
+        with self.site.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Take SQLite's write lock before the first read, so concurrent writers queue
+                # (busy timeout) instead of failing when they upgrade a read lock mid-transaction.
+                connection.execute(sa.update(self.site.platform.counter).where(sa.false()).values(value=0))
+            models = self.models()
+            ctx = WriteContext(
+                connection=connection,
+                actor=actor,
+                now=actor.moment(),
+                models=models,
+                tables=self.site.tables,
+                platform=self.site.platform,
+                reader=self.reader,
+                formulas=self.formulas,
+                prefetch=lambda model, record, paths: self._prefetch(connection, model, record, paths),
+            )
+            try:
+                yield ctx
+            except sa.exc.IntegrityError as error:
+                raise self._integrity_error(error) from None
+
+    def _integrity_error(self, error: sa.exc.IntegrityError) -> RecordValidationError:
+        text = str(error.orig)
+        for model in self.models().registry.objects:
+            for name, spec in self.models().get(model).fields.items():
+                if getattr(spec.definition, "unique", False) or spec.type == "auto_number":
+                    if f"{model}.{name}" in text or f"uq_{model}_{name}" in text:
+                        return RecordValidationError([field_error(name, "duplicate_value")], object_name=model)
+        return RecordValidationError([field_error(None, "invalid_filter", detail=text.splitlines()[0])])
+
+    # -- formulas: cross-object values, SQL and Python -------------------------------------
+
+    def _prefetch(self, connection: sa.Connection, model: m.ObjectModel, record: Mapping[str, Any], paths) -> dict[str, Any]:
+        """Values of cross-object paths such as ``parent.name`` for one record, keyed by dotted path."""
+        values: dict[str, Any] = {}
+        cache: dict[tuple[str, str], dict | None] = {}
+        for path in paths:
+            current_model, current = model, record
+            for index, part in enumerate(path[:-1]):
+                spec = current_model.fields.get(part)
+                target_id = current.get(part) if current is not None else None
+                if spec is None or spec.kind != m.REFERENCE or not target_id or len(spec.targets) != 1:
+                    current = None
+                    break
+                key = (spec.targets[0], target_id)
+                if key not in cache:
+                    cache[key] = self.reader.get(connection, SYSTEM, spec.targets[0], target_id, state="any")
+                current, current_model = cache[key], self.models().get(spec.targets[0])
+            values[".".join(path)] = current.get(path[-1]) if current is not None else None
+        return values
+
+    def _formula_sql(self, scope: SelectScope, prefix: tuple[str, ...], object_name: str, field_name: str):
+        model = self.models().get(object_name)
+        try:
+            compiled = self.formulas.field_formula(model, field_name)
+        except formula.FormulaError:
+            return None
+
+        def columns(path: tuple[str, ...]):
+            column = scope.field_column(prefix + tuple(path[:-1]), path[-1])
+            if column is None:
+                raise KeyError(".".join(path))
+            return column
+
+        return self.formulas.sql(compiled, columns, scope_dialect(self))
+
+    def _formula_values(self, connection, actor: Actor, object_name: str, names: list[str], record: dict) -> dict[str, Any]:
+        model = self.models().get(object_name)
+        return self.formulas.field_values(
+            model, names, record, actor, lambda mdl, rec, paths: self._prefetch(connection, mdl, rec, paths)
+        )
+
+    # -- the pipeline's pure steps ----------------------------------------------------------
+
+    def _coerce(self, model: m.ObjectModel, data: Any, actor: Actor) -> tuple[dict[str, Any], list[FieldError]]:
+        if not isinstance(data, Mapping):
+            return {}, [field_error(None, "invalid_type", expected="an object")]
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        inputs = model.inputs
+        for key, raw in data.items():
+            spec = inputs.get(key)
+            if spec is None:
+                spec = model.fields.get(key) if isinstance(key, str) else None
+                if spec is None:
+                    errors.append(field_error(str(key), "unknown_field"))
+                    continue
+                if not (actor.system and spec.coerce is not None and not spec.system):
+                    errors.append(field_error(key, "read_only"))
+                    continue
+            try:
+                values[key] = spec.coerce(raw)
+            except Invalid as invalid:
+                errors.append(field_error(key, invalid.code, **invalid.params))
+        return values, errors
+
+    def _defaults(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], given: Mapping[str, Any]) -> list[FieldError]:
+        errors = []
+        if "business_type" not in given:
+            record["business_type"] = model.default_business_type
+        if model.features.owner and "owner" not in given:
+            record["owner"] = ctx.actor.user_id
+        for name, spec in model.fields.items():
+            if name in given or spec.system or not spec.stored or spec.type in _COMPUTED:
+                continue
+            definition = spec.definition
+            if getattr(definition, "default_formula", None):
+                continue
+            default = getattr(definition, "default", None)
+            try:
+                record[name] = spec.coerce(default) if spec.coerce is not None else None
+            except Invalid as invalid:  # a default the loader let through but the field refuses
+                errors.append(field_error(name, invalid.code, **invalid.params))
+        for name, spec in model.fields.items():
+            if name not in given and getattr(spec.definition, "default_formula", None):
+                try:
+                    value = ctx.formulas.default_value(model, name, record, ctx.actor, ctx.prefetch)
+                    record[name] = spec.coerce(_formula_input(value)) if spec.coerce is not None else value
+                except formula.FormulaError as error:
+                    errors.append(field_error(name, "formula_failed", detail=str(error).splitlines()[0]))
+                except Invalid as invalid:
+                    errors.append(field_error(name, invalid.code, **invalid.params))
+        return errors
+
+    def _validate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
+        errors = check_business_type(model, record, old, creating=old is None)
+        if errors:
+            return errors
+        if not model.definition.validation_rules:
+            return []
+        view = _formula_view(model, record)
+        prior = _formula_view(model, old) if old is not None else None
+        needed = self._formulas_read_by_rules(model)
+        if needed:
+            view.update(ctx.formulas.field_values(model, needed, view, ctx.actor, ctx.prefetch))
+        return ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
+
+    def _formulas_read_by_rules(self, model: m.ObjectModel) -> list[str]:
+        """The formula fields validation rules read (computed before the rules run)."""
+        if model.name not in self._rule_formulas:
+            read: set[str] = set()
+            for rule in model.definition.validation_rules:
+                try:
+                    read |= self.formulas.compiled(model.name, rule.condition, "validation").fields
+                except formula.FormulaError:
+                    continue
+            self._rule_formulas[model.name] = [name for name in model.formulas if name in read]
+        return self._rule_formulas[model.name]
+
+    def _unique_errors(self, ctx: WriteContext, model: m.ObjectModel, records: Sequence[Mapping[str, Any]], own_ids: Sequence[str | None]) -> dict[int, list[FieldError]]:
+        found: dict[int, list[FieldError]] = {}
+        table = ctx.table(model.name)
+        for name, spec in model.fields.items():
+            if not getattr(spec.definition, "unique", False) or not spec.stored:
+                continue
+            values = {record.get(name) for record in records if record.get(name) is not None}
+            if not values:
+                continue
+            taken = {}
+            for row in ctx.connection.execute(sa.select(table.c.id, table.c[name]).where(table.c[name].in_(list(values)))):
+                taken[row[1]] = row[0]
+            seen: dict[Any, int] = {}
+            for index, record in enumerate(records):
+                value = record.get(name)
+                if value is None:
+                    continue
+                holder = taken.get(value)
+                if (holder is not None and holder != own_ids[index]) or value in seen:
+                    found.setdefault(index, []).append(field_error(name, "duplicate_value"))
+                seen[value] = index
+        return found
+
+    # -- create ----------------------------------------------------------------------------
+
+    def create(self, actor: Actor, object_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Create one record through the whole pipeline; returns it as :meth:`get` would."""
+        model = self.model(object_name)
+        with self._write(actor) as ctx:
+            record_id = self._create_many(ctx, model, [values], single=True)[0]
+            return self.reader.get(ctx.connection, actor, object_name, record_id)
+
+    def bulk_create(self, actor: Actor, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Create many records in one transaction: all or none. Returns their ids, in input sequence.
+
+        Raises :class:`BulkRecordError` listing the errors of every failing input row.
+        """
+        model = self.model(object_name)
+        if not rows:
+            return []
+        with self._write(actor) as ctx:
+            return self._create_many(ctx, model, list(rows), single=False)
+
+    def _create_many(self, ctx: WriteContext, model: m.ObjectModel, inputs: list[Mapping[str, Any]], *, single: bool) -> list[str]:
+        failures: dict[int, list[FieldError]] = {}
+        records: list[dict[str, Any]] = []
+        for index, data in enumerate(inputs):
+            given, errors = self._coerce(model, data, ctx.actor)
+            record: dict[str, Any] = dict(given)
+            if not errors:
+                errors = self._defaults(ctx, model, record, given)
+            if not errors:
+                errors = self._validate(ctx, model, record, None)
+            if errors:
+                failures[index] = errors
+            records.append(record)
+        if not failures:
+            for index, errors in relations.check_references(ctx, model, records).items():
+                failures.setdefault(index, []).extend(errors)
+            for index, errors in self._unique_errors(ctx, model, records, [None] * len(records)).items():
+                failures.setdefault(index, []).extend(errors)
+        if failures:
+            if single:
+                raise RecordValidationError(failures[0], object_name=model.name)
+            raise BulkRecordError(failures, object_name=model.name)
+
+        for rollup in model.rollups:  # no children yet
+            zero = Decimal(0) if rollup.function in ("count", "sum") else None
+            for record in records:
+                record[rollup.api_name] = zero
+        auto = [model.fields[name].definition for name in model.auto_numbers]
+        if auto:
+            auto_numbers.assign(ctx, model.name, auto, records)
+        user, now = ctx.actor.user_id, ctx.now
+        mapper = self.mapper(model.name)
+        rows = []
+        for record in records:
+            record["id"] = new_id()
+            record.update(created_by=user, updated_by=user, created_at=now, updated_at=now, version=1, deleted_at=None)
+            rows.append(mapper.to_row(record))
+        ctx.connection.execute(sa.insert(ctx.table(model.name)), rows)
+        history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
+        if model.rollup_sources:
+            rollups.refresh(ctx, rollups.parents_of(model, records))
+        return [record["id"] for record in records]
+
+    # -- read ------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, object_name: str, record_id: str, *, fields: Sequence[str] | None = None, expand: Sequence[str] = ()) -> dict[str, Any]:
+        """One live record by id; RecordNotFoundError if there is none the actor may read."""
+        model = self.model(object_name)
+        with self.site.engine.connect() as connection:
+            record = self.reader.get(connection, actor, object_name, record_id, fields=fields, expand=expand)
+        if record is None:
+            raise self._not_found(model, record_id)
+        return record
+
+    def history(self, actor: Actor, object_name: str, record_id: str) -> list[dict[str, Any]]:
+        """The field history of a record the actor may read, oldest first."""
+        self.get(actor, object_name, record_id, fields=["id"])
+        with self.site.engine.connect() as connection:
+            return history.read(connection, self.site.platform.history, object_name, record_id)
+
+    def _not_found(self, model: m.ObjectModel, record_id: Any) -> RecordNotFoundError:
+        return RecordNotFoundError([field_error(None, "not_found", object=model.label(), value=record_id)], object_name=model.name)
+
+    def _load(self, ctx: WriteContext, model: m.ObjectModel, record_id: Any, operation: str, *, state: str = "live") -> dict[str, Any]:
+        """The stored record, locked for the rest of the transaction (through the base SELECT)."""
+        if not isinstance(record_id, str):
+            raise self._not_found(model, record_id)
+        scope, where = self.reader.scope(ctx.actor, model.name, operation, state=state)  # type: ignore[arg-type]
+        mapper = self.mapper(model.name)
+        statement = sa.select(*mapper.columns).select_from(scope.from_clause()).where(*where, scope.base.c.id == record_id)
+        row = ctx.connection.execute(ctx.lock(statement)).first()
+        if row is None:
+            raise self._not_found(model, record_id)
+        return mapper.from_row(row._mapping)
+
+    # -- update ----------------------------------------------------------------------------
+
+    def update(self, actor: Actor, object_name: str, record_id: str, values: Mapping[str, Any], *, version: int | None = None) -> dict[str, Any]:
+        """Change fields of a record. With ``version``, refuse (RecordConflictError) if it is not current."""
+        model = self.model(object_name)
+        with self._write(actor) as ctx:
+            old = self._load(ctx, model, record_id, "edit")
+            self._check_version(model, old, version)
+            given, errors = self._coerce(model, values, actor)
+            if errors:
+                raise RecordValidationError(errors, object_name=model.name)
+            old_internal = {name: internal_value(model.fields[name], value) for name, value in old.items() if name in model.fields}
+            changes = {name: value for name, value in given.items() if old_internal.get(name) != value}
+            merged = {**old_internal, **given}
+            errors = self._validate(ctx, model, merged, old_internal)
+            if not errors:
+                errors = relations.check_references(ctx, model, [merged], changes).get(0, [])
+                errors += self._unique_errors(ctx, model, [changes], [record_id]).get(0, [])
+            if errors:
+                raise RecordValidationError(errors, object_name=model.name)
+            if changes:
+                table = ctx.table(model.name)
+                row = self.mapper(model.name).to_row(changes)
+                row.update(version=old["version"] + 1, updated_by=actor.user_id, updated_at=ctx.now)
+                result = ctx.connection.execute(
+                    sa.update(table).where(table.c.id == record_id, table.c.version == old["version"]).values(row)
+                )
+                if result.rowcount != 1:
+                    raise self._conflict(model, old["version"], version if version is not None else old["version"])
+                history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
+                if model.rollup_sources and rollups.relevant_change(model, changes, self._filter_fields(model)):
+                    parents = rollups.parents_of(model, [old_internal, merged])
+                    rollups.refresh(ctx, parents)
+            return self.reader.get(ctx.connection, actor, object_name, record_id)
+
+    def _filter_fields(self, model: m.ObjectModel) -> dict[str, frozenset[str] | None]:
+        found: dict[str, frozenset[str] | None] = {}
+        for source in model.rollup_sources:
+            text = source.rollup.filter
+            if text:
+                try:
+                    compiled = self.formulas.compiled(model.name, text, "rule")
+                    found[text] = None if compiled.cross_object else compiled.fields
+                except formula.FormulaError:
+                    found[text] = None
+        return found
+
+    def _check_version(self, model: m.ObjectModel, old: Mapping[str, Any], version: int | None) -> None:
+        if version is not None and old["version"] != version:
+            raise self._conflict(model, old["version"], version)
+
+    def _conflict(self, model: m.ObjectModel, actual: int, expected: Any) -> RecordConflictError:
+        return RecordConflictError([field_error(None, "version_conflict", actual=actual, expected=expected)], object_name=model.name)
+
+    # -- delete, restore, purge ------------------------------------------------------------
+
+    def delete(self, actor: Actor, object_name: str, record_id: str, *, version: int | None = None) -> None:
+        """Move a record and its master-detail children to the recycle bin (purge without one).
+
+        Refused with DeleteRestrictedError, naming the blocking records, when live records refer
+        to it (or to a child going with it) through a ``restrict`` reference.
+        """
+        model = self.model(object_name)
+        with self._write(actor) as ctx:
+            old = self._load(ctx, model, record_id, "delete")
+            self._check_version(model, old, version)
+            if not model.features.recycle_bin:
+                self._purge(ctx, model, [record_id], live=[old])
+                return
+            doomed = {model.name: [record_id], **relations.descendants(ctx, model, [record_id], state="live")}
+            errors = relations.restrict_errors(ctx, doomed)
+            if errors:
+                raise DeleteRestrictedError(errors, object_name=model.name)
+            self._set_deleted(ctx, doomed, deleted_at=ctx.now, when=None)
+            history.write(ctx, history.event_rows(ctx, model, [record_id], history.DELETED))
+
+    def restore(self, actor: Actor, object_name: str, record_id: str) -> dict[str, Any]:
+        """Bring a record back from the recycle bin, with the children deleted together with it."""
+        model = self.model(object_name)
+        with self._write(actor) as ctx:
+            old = self._load(ctx, model, record_id, "edit", state="deleted")
+            for name, spec in model.fields.items():
+                if spec.type == "master_detail" and old.get(name):
+                    parent = ctx.table(spec.targets[0])
+                    deleted = ctx.connection.execute(sa.select(parent.c.deleted_at).where(parent.c.id == old[name])).scalar()
+                    if deleted is not None:
+                        raise RecordValidationError(
+                            [field_error(name, "parent_deleted", target=self.model(spec.targets[0]).label(), value=old[name])],
+                            object_name=model.name,
+                        )
+            when = old["deleted_at"]
+            restored = {model.name: [record_id], **relations.descendants(ctx, model, [record_id], state=when)}
+            self._set_deleted(ctx, restored, deleted_at=None, when=when)
+            history.write(ctx, history.event_rows(ctx, model, [record_id], history.RESTORED))
+            return self.reader.get(ctx.connection, actor, object_name, record_id)
+
+    def purge(self, actor: Actor, object_name: str, record_id: str) -> None:
+        """Delete a record in the recycle bin for good, with its children; references to it are cleared."""
+        model = self.model(object_name)
+        with self._write(actor) as ctx:
+            self._load(ctx, model, record_id, "delete", state="deleted")
+            self._purge(ctx, model, [record_id], live=[])
+
+    def _set_deleted(self, ctx: WriteContext, records: Mapping[str, Sequence[str]], *, deleted_at, when) -> None:
+        touched: dict[str, set[str]] = {}
+        for object_name, ids in records.items():
+            table = ctx.table(object_name)
+            condition = table.c.deleted_at.is_(None) if when is None else table.c.deleted_at == when
+            ctx.connection.execute(
+                sa.update(table)
+                .where(table.c.id.in_(list(ids)), condition)
+                .values(deleted_at=deleted_at, version=table.c.version + 1, updated_by=ctx.actor.user_id, updated_at=ctx.now)
+            )
+            model = ctx.models.get(object_name)
+            if model.rollup_sources:
+                rows = self._relation_values(ctx, model, ids)
+                for parent, parent_ids in rollups.parents_of(model, rows).items():
+                    touched.setdefault(parent, set()).update(parent_ids)
+        rollups.refresh(ctx, touched)
+
+    def _relation_values(self, ctx: WriteContext, model: m.ObjectModel, ids: Sequence[str]) -> list[dict[str, Any]]:
+        table = ctx.table(model.name)
+        fields = {source.rollup.relation_field for source in model.rollup_sources}
+        statement = sa.select(*(table.c[name] for name in sorted(fields))).where(table.c.id.in_(list(ids)))
+        return [dict(row._mapping) for row in ctx.connection.execute(statement)]
+
+    def _purge(self, ctx: WriteContext, model: m.ObjectModel, ids: list[str], *, live: list[dict[str, Any]]) -> None:
+        doomed = {model.name: ids, **relations.descendants(ctx, model, ids, state="any")}
+        errors = relations.restrict_errors(ctx, doomed)
+        if errors:
+            raise DeleteRestrictedError(errors, object_name=model.name)
+        touched: dict[str, set[str]] = {}
+        for object_name, object_ids in doomed.items():
+            child_model = ctx.models.get(object_name)
+            if child_model.rollup_sources:
+                for parent, parent_ids in rollups.parents_of(child_model, self._relation_values(ctx, child_model, object_ids)).items():
+                    touched.setdefault(parent, set()).update(parent_ids)
+        relations.clear_references(ctx, doomed)
+        # children before parents, so foreign keys never see an orphan
+        for object_name in reversed(list(doomed)):
+            table = ctx.table(object_name)
+            ctx.connection.execute(sa.delete(table).where(table.c.id.in_(list(doomed[object_name]))))
+            ctx.connection.execute(
+                sa.delete(ctx.platform.history).where(
+                    ctx.platform.history.c.object == object_name, ctx.platform.history.c.record_id.in_(list(doomed[object_name]))
+                )
+            )
+        for object_name, object_ids in doomed.items():
+            if object_name in touched:
+                touched[object_name] -= set(object_ids)
+        rollups.refresh(ctx, touched)
+
+
+def scope_dialect(service: RecordService) -> str:
+    return service.site.engine.dialect.name
+
+
+def _formula_input(value: Any) -> Any:
+    """A formula's canonical value as a coercer takes it (multi-picklists come back as tuples)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _formula_view(model: m.ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as formulas read it: multi-value fields as tuples, geolocations left out."""
+    view = {}
+    for name, value in record.items():
+        spec = model.fields.get(name)
+        if spec is None or spec.kind in (m.GEOLOCATION, m.JSON_LIST):
+            continue
+        view[name] = tuple(value) if isinstance(value, list) else value
+    return view
