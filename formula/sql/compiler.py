@@ -1,0 +1,325 @@
+"""The SQL backend: a checked formula compiled to one SQLAlchemy column expression.
+
+The same typed tree the evaluator runs becomes SQL for filters, sorting and bulk recalculation.
+Field paths are turned into columns by a caller-supplied :class:`ColumnResolver` (the runtime
+adds the joins a cross-object path needs). PostgreSQL computes natively on ``NUMERIC``;
+SQLite calls the Python implementations registered by
+:func:`formula.sql.register_sqlite_functions`. Either way the answers are the evaluator's:
+where the evaluator raises an evaluation error (division by zero…), SQL yields NULL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from formula.ast import TApply, TField, TGlobal, TLiteral, Typed
+from formula.checker import CheckedFormula
+from formula.errors import FormulaCompileError, FormulaLimitError
+from formula.functions import FUNCTIONS
+from formula.limits import MAX_SQL_LENGTH
+from formula.sql import sqlite as sqlite_support
+from formula.types import FormulaType, Kind
+from formula.values import UTC, canonical, converter
+
+__all__ = ["ColumnResolver", "CompiledSQL", "compile_sql"]
+
+_NUMERIC = (Kind.NUMBER, Kind.CURRENCY, Kind.PERCENT)
+_NOT_IN_SQL = frozenset(name for name, function in FUNCTIONS.items() if not function.sql)
+
+
+@runtime_checkable
+class ColumnResolver(Protocol):
+    """Turns a field path of the formula's object into a column expression.
+
+    Called with ``("amount",)`` for a field of the object and ``("owner", "manager", "name")``
+    for a cross-object path; returns a SQLAlchemy column expression (adding whatever joins the
+    query needs). Numbers may be ``NUMERIC``, ``INTEGER`` or ``REAL``; datetimes ``TIMESTAMP``
+    (UTC) or ``TIMESTAMP WITH TIME ZONE``; multi-picklists JSON arrays or ``a;b`` text.
+    """
+
+    def __call__(self, path: tuple[str, ...]) -> sa.ColumnElement[Any]: ...
+
+
+class FormulaValueType(TypeDecorator):
+    """The SQL type of a compiled formula: rows come back as canonical formula values."""
+
+    impl = sa.types.NullType
+    cache_ok = True
+
+    def __init__(self, kind: str, dialect_name: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.dialect_name = dialect_name
+
+    @property
+    def formula_type(self) -> FormulaType:
+        return FormulaType(Kind(self.kind))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return from_sql(value, self.formula_type)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        formula_type = self.formula_type
+        value = converter(formula_type)(value)
+        if dialect.name == "sqlite":
+            return sqlite_support.encode(formula_type.kind, value)
+        if formula_type.kind is Kind.DATETIME:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+
+def from_sql(value: Any, formula_type: FormulaType) -> Any:
+    """A value read from SQL (either dialect) as the canonical formula value."""
+    if value is None:
+        return canonical(None, formula_type)
+    kind = formula_type.kind
+    if kind in _NUMERIC and isinstance(value, float):
+        value = Decimal(repr(value))
+    elif kind is Kind.MULTIPICKLIST:
+        value = sqlite_support.decode(Kind.MULTIPICKLIST, value) if isinstance(value, str) else value
+    elif kind is Kind.BOOLEAN:
+        return bool(value)
+    return canonical(value, formula_type)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledSQL:
+    """A formula as SQL: ``expression`` (select it, filter or sort on it) and its formula ``type``.
+
+    Selecting ``expression`` yields canonical formula values (Decimal, date, aware UTC datetime…)
+    thanks to its SQL type; :meth:`to_python` converts a raw value the same way.
+    """
+
+    expression: sa.ColumnElement[Any]
+    type: FormulaType
+    dialect: str
+
+    def to_python(self, value: Any) -> Any:
+        return from_sql(value, self.type)
+
+
+def _dialect_name(dialect: str | Dialect | Any) -> str:
+    if isinstance(dialect, str):
+        name = dialect
+    elif hasattr(dialect, "dialect"):
+        name = dialect.dialect.name
+    else:
+        name = getattr(dialect, "name", "")
+    name = name.split("+")[0].lower()
+    if name == "postgres":
+        name = "postgresql"
+    return name
+
+
+def _dialect_object(name: str) -> Dialect:
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.dialect()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect()
+
+
+def compile_sql(
+    checked: CheckedFormula,
+    columns: ColumnResolver,
+    *,
+    dialect: str | Dialect | Any,
+    env: Mapping[str, Any] | None = None,
+) -> CompiledSQL:
+    """Compile ``checked`` to a SQLAlchemy expression for ``dialect`` (``"sqlite"`` or
+    ``"postgresql"``, or a Dialect, Engine or Connection).
+
+    ``columns`` maps field paths to column expressions. ``env`` gives globals and the clock as
+    for the evaluator (``"$User.id"``, ``"$Now"``…); they become bound parameters. Raises
+    :class:`~formula.errors.FormulaCompileError` for formulas SQL cannot express (ISNEW,
+    ISCHANGED, PRIORVALUE) and :class:`~formula.errors.FormulaLimitError` when the SQL would
+    exceed :data:`~formula.limits.MAX_SQL_LENGTH` characters.
+    """
+    name = _dialect_name(dialect)
+    if name not in ("sqlite", "postgresql"):
+        raise FormulaCompileError(f"formulas compile to SQLite or PostgreSQL, not {name or dialect!r}")
+    from formula.sql.postgres import PostgresBuilder
+    from formula.sql.sqlite_builder import SqliteBuilder
+
+    builder_class = PostgresBuilder if name == "postgresql" else SqliteBuilder
+    builder = builder_class(checked, columns, env or {})
+    expression = builder.top(checked.tree)
+    typed = sa.type_coerce(expression, FormulaValueType(checked.type.kind.value, name))
+    size = len(str(typed.compile(dialect=_dialect_object(name))))
+    if size > MAX_SQL_LENGTH:
+        raise FormulaLimitError(
+            f"formula compiles to {size} characters of SQL; the limit is {MAX_SQL_LENGTH}",
+            hint="simplify the formula, or split it into several formula fields",
+            start=0,
+            end=len(checked.text),
+            text=checked.text,
+        )
+    return CompiledSQL(typed, checked.type, name)
+
+
+class Builder:
+    """What both dialects share: traversal, literals, fields, globals, lazy special forms."""
+
+    dialect = ""
+
+    def __init__(self, checked: CheckedFormula, columns: ColumnResolver, env: Mapping[str, Any]) -> None:
+        self.checked = checked
+        self.columns = columns
+        self.env = env
+        self._now: dt.datetime | None = None
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def top(self, node: Typed) -> sa.ColumnElement[Any]:
+        return self.build(node)
+
+    def build(self, node: Typed) -> sa.ColumnElement[Any]:
+        if isinstance(node, TLiteral):
+            if node.value is None:
+                return sa.null()
+            return self.literal(node.value, node.type)
+        if isinstance(node, TField):
+            return self.field(node)
+        if isinstance(node, TGlobal):
+            return self.global_value(node)
+        if isinstance(node, TApply):
+            return self.apply(node)
+        raise FormulaCompileError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def fail(self, node: Typed, message: str) -> FormulaCompileError:
+        return FormulaCompileError(
+            message, start=node.span.start, end=node.span.end, text=self.checked.text
+        )
+
+    # -- values ------------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        if self._now is None:
+            value = self.env.get("$Now")
+            self._now = converter(FormulaType(Kind.DATETIME))(value) if value is not None else dt.datetime.now(UTC)
+        return self._now
+
+    def today(self) -> dt.date:
+        value = self.env.get("$Today")
+        if value is not None:
+            return converter(FormulaType(Kind.DATE))(value)
+        return self.now().date()
+
+    def global_value(self, node: TGlobal) -> sa.ColumnElement[Any]:
+        key = node.key
+        if key == "$Today":
+            return self.literal(self.today(), node.type)
+        if key == "$Now":
+            return self.literal(self.now(), node.type)
+        value = self.env.get(key)
+        if value is None:
+            head, _, rest = key.partition(".")
+            value = self.env.get(head)
+            for segment in rest.split("."):
+                value = value.get(segment) if isinstance(value, Mapping) else None
+        value = converter(node.type)(value, key)
+        if value is None or value == "" or value == ():
+            return self.null_of(node.type)
+        return self.literal(value, node.type)
+
+    def null_of(self, formula_type: FormulaType) -> sa.ColumnElement[Any]:
+        return sa.null()
+
+    def literal(self, value: Any, formula_type: FormulaType) -> sa.ColumnElement[Any]:
+        raise NotImplementedError
+
+    def field(self, node: TField) -> sa.ColumnElement[Any]:
+        raise NotImplementedError
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def apply(self, node: TApply) -> sa.ColumnElement[Any]:
+        key = node.key
+        if key in _NOT_IN_SQL or key in ("ISNEW", "ISCHANGED", "PRIORVALUE"):
+            raise self.fail(node, f"{key} cannot be used in SQL (it needs the record being saved)")
+        special = getattr(self, "special_" + key.lower(), None)
+        if special is not None:
+            return special(node)
+        args = [self.build(arg) for arg in node.args]
+        return self.call(node, args)
+
+    def call(self, node: TApply, args: list[sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+        raise NotImplementedError
+
+    def condition(self, node: Typed) -> sa.ColumnElement[Any]:
+        """A boolean node as a SQL condition that is never NULL."""
+        return self.build(node)
+
+    def is_blank(self, node: Typed) -> sa.ColumnElement[Any]:
+        raise NotImplementedError
+
+    def equals(self, kind: Kind, left, right) -> sa.ColumnElement[Any]:
+        """CASE's comparison of the subject with one value."""
+        raise NotImplementedError
+
+    def special_if(self, node: TApply) -> sa.ColumnElement[Any]:
+        condition, yes, no = node.args
+        return sa.case((self.condition(condition), self.build(yes)), else_=self.build(no))
+
+    def special_ifs(self, node: TApply) -> sa.ColumnElement[Any]:
+        args = node.args
+        whens = [(self.condition(args[i]), self.build(args[i + 1])) for i in range(0, len(args) - 1, 2)]
+        return sa.case(*whens, else_=self.build(args[-1]))
+
+    def special_case(self, node: TApply) -> sa.ColumnElement[Any]:
+        args = node.args
+        kind = args[0].type.kind
+        if kind is Kind.NULL:
+            return self.build(args[-1])
+        subject = self.build(args[0])
+        whens = []
+        for i in range(1, len(args) - 1, 2):
+            if args[i].type.kind is Kind.NULL:
+                continue
+            whens.append((self.equals(kind, subject, self.build(args[i])), self.build(args[i + 1])))
+        if not whens:
+            return self.build(args[-1])
+        return sa.case(*whens, else_=self.build(args[-1]))
+
+    def special_and(self, node: TApply) -> sa.ColumnElement[Any]:
+        return sa.and_(*(self.condition(arg) for arg in node.args))
+
+    def special_or(self, node: TApply) -> sa.ColumnElement[Any]:
+        return sa.or_(*(self.condition(arg) for arg in node.args))
+
+    def special_not(self, node: TApply) -> sa.ColumnElement[Any]:
+        return sa.not_(self.condition(node.args[0]))
+
+    def special_xor(self, node: TApply) -> sa.ColumnElement[Any]:
+        left, right = (self.condition(arg) for arg in node.args)
+        return sa.case((left, sa.not_(right)), else_=right)
+
+    def special_isblank(self, node: TApply) -> sa.ColumnElement[Any]:
+        return self.is_blank(node.args[0])
+
+    def special_blankvalue(self, node: TApply) -> sa.ColumnElement[Any]:
+        value, substitute = node.args
+        return sa.case((self.is_blank(value), self.build(substitute)), else_=self.build(value))
+
+    special_nullvalue = special_blankvalue
+
+    def special_today(self, node: TApply) -> sa.ColumnElement[Any]:
+        return self.literal(self.today(), node.type)
+
+    def special_now(self, node: TApply) -> sa.ColumnElement[Any]:
+        return self.literal(self.now(), node.type)
+
+    def special_timenow(self, node: TApply) -> sa.ColumnElement[Any]:
+        return self.literal(self.now().time().replace(tzinfo=None), node.type)
