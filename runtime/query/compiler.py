@@ -82,7 +82,9 @@ def _escape_like(text: str) -> str:
 
 def _json_contains(column: sa.ColumnElement, value: str, dialect: str) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
-        return column.contains([value])  # JSONB @>
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return sa.type_coerce(column, JSONB).contains([value])  # JSONB @>, served by a GIN index
     items = sa.func.json_each(column).table_valued("value")
     return sa.exists(sa.select(sa.literal(1)).select_from(items).where(items.c.value == value))
 

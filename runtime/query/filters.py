@@ -193,7 +193,7 @@ class _Checker:
         self.errors: list[FieldError] = []
         self.nodes = 0
 
-    def fail(self, field: str | None, code: str, **params) -> None:
+    def fail(self, field: str | None, code: str, /, **params) -> None:
         self.errors.append(field_error(field, code, **params))
 
     def node(self, tree: Any, depth: int) -> Filter | None:

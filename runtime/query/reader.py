@@ -254,7 +254,7 @@ class RecordReader:
         directions = [key.descending for key in keys] + [id_descending]
         query_print = s.fingerprint(object_name, filter, list(sort) if isinstance(sort, (list, tuple)) else sort, state)
         if cursor is not None:
-            kinds = [key.path.leaf.kind for key in keys] + [m.ID]
+            kinds = [key.path.leaf.kind for key in keys]
             values, last_id = s.decode_cursor(cursor, query_print, kinds, object_name)
             where.append(s.after(expressions, directions, [*values, last_id], nulls_smallest=self.dialect == "sqlite"))
         outputs = self._outputs(scope, object_name, fields, expand, actor)

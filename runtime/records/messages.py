@@ -119,7 +119,7 @@ _KIND_ZH = {
 }
 
 
-def field_error(field: str | None, code: str, **params: Any) -> FieldError:
+def field_error(field: str | None, code: str, /, **params: Any) -> FieldError:
     """A :class:`FieldError` with both messages formatted from the catalogue."""
     english, chinese = TEMPLATES[code]
     params.setdefault("field", field)

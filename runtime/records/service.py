@@ -30,7 +30,7 @@ import formula
 from runtime.ids import new_id
 from runtime.query.access import AccessPolicy
 from runtime.query.compiler import SelectScope
-from runtime.query.reader import RecordReader
+from runtime.query.reader import Count, Page, RecordReader
 from runtime.records import auto_numbers, history, relations, rollups
 from runtime.records import model as m
 from runtime.records.coercion import Invalid
@@ -355,6 +355,19 @@ class RecordService:
         if record is None:
             raise self._not_found(model, record_id)
         return record
+
+    def find(self, actor: Actor, object_name: str, **query: Any) -> Page:
+        """A page of records: ``filter``, ``sort``, ``fields``, ``expand``, ``limit``, ``cursor``, ``state``
+        (see :meth:`runtime.query.reader.RecordReader.find`)."""
+        self.model(object_name)
+        with self.site.engine.connect() as connection:
+            return self.reader.find(connection, actor, object_name, **query)
+
+    def count(self, actor: Actor, object_name: str, **query: Any) -> Count:
+        """How many records match ``filter``, up to ``cap`` (see :meth:`RecordReader.count`)."""
+        self.model(object_name)
+        with self.site.engine.connect() as connection:
+            return self.reader.count(connection, actor, object_name, **query)
 
     def history(self, actor: Actor, object_name: str, record_id: str) -> list[dict[str, Any]]:
         """The field history of a record the actor may read, oldest first."""
