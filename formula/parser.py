@@ -206,6 +206,10 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> FormulaSyntaxError:
         )
     start = token.start_pos if token.start_pos is not None else 0
     end = token.end_pos if token.end_pos is not None else start + 1
+    if token.type == "STAR" and text.startswith("/*", start - 1):
+        return FormulaSyntaxError(
+            "unterminated comment", hint="close the comment with */", start=start - 1, end=start + 1, text=text
+        )
     message = f"unexpected {_describe_token(token)}{_expected(expected)}"
     if token.type == "COMPARE" and "COMPARE" not in expected:
         hint = "comparisons cannot be chained; write AND(a < b, b < c)"

@@ -1,0 +1,136 @@
+"""``tessera formula check`` and ``tessera formula eval`` through the real CLI app."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from admin_ui.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["formula", *args])
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        (["check", "0.1 + 0.2 = 0.3"], "boolean"),
+        (["check", "amount * 2", "--record", '{"amount": 1.5}'], "number"),
+        (["check", "ISCHANGED(a)", "--context", "validation", "--record", '{"a": 1}'], "boolean"),
+        (["check", "owner.name & \"!\"", "--record", '{"owner": {"name": "Ann"}}'], "text"),
+    ],
+)
+def test_check_prints_the_result_type(args, output):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == output
+
+
+def test_check_reports_position_caret_and_hint_on_stderr():
+    result = invoke("check", "clse + 1", "--record", '{"close": "2024-01-01"}')
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "1:1: unknown field 'clse' on record",
+        "clse + 1",
+        "^^^^",
+        "hint: did you mean 'close'?",
+    ]
+
+
+def test_check_reports_every_error():
+    result = invoke("check", "a < b < c")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("1:7: unexpected '<'")
+    result = invoke("check", "IF(x, y, FOOO(1))", "--record", "{}")
+    assert result.exit_code == 1
+    positions = [line.split(": ")[0] for line in result.stderr.splitlines() if line[:1].isdigit()]
+    assert positions == ["1:4", "1:7", "1:10"]
+
+
+def test_check_refuses_functions_outside_their_context():
+    result = invoke("check", "ISNEW()", "--context", "field")
+    assert result.exit_code == 1
+    assert "ISNEW is not available in formula fields" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        (["eval", "0.1 + 0.2"], "0.3"),
+        (["eval", "0.1 + 0.2 = 0.3"], "true"),
+        (["eval", "1 / 4"], "0.25"),
+        (["eval", "10 * 10"], "100"),
+        (["eval", "amount * 3", "--record", '{"amount": 0.1}'], "0.3"),
+        (["eval", "LEFT(name, 3)", "--record", '{"name": "销售易CRM"}'], '"销售易"'),
+        (["eval", "d + 1", "--record", '{"d": "2024-02-28"}'], '"2024-02-29"'),
+        (["eval", "t + 1", "--record", '{"t": "2024-02-28T10:00:00Z"}'], '"2024-02-29T10:00:00Z"'),
+        (["eval", "t + 1", "--record", '{"t": "2024-02-28T18:00:00+08:00"}'], '"2024-02-29T10:00:00Z"'),
+        (["eval", 'TIMEVALUE("08:30:00")'], '"08:30:00"'),
+        (["eval", "note", "--record", '{"note": ""}'], "null"),
+        (["eval", "n + 1", "--record", '{"n": null}'], "null"),
+        (["eval", "n + 1", "--record", '{"n": null}', "--blank-as", "zero"], "1"),
+        (["eval", "ISNEW()"], "true"),
+        (["eval", "ISCHANGED(a)", "--record", '{"a": 1}', "--prior", '{"a": 2}'], "true"),
+        (["eval", "PRIORVALUE(a)", "--record", '{"a": 1}', "--prior", '{"a": 2}'], "2"),
+        (["eval", 'INCLUDES(tags, "x")', "--record", '{"tags": ["x", "y"]}'], "true"),
+        (["eval", "owner.manager.name", "--record", '{"owner": {"manager": {"name": "Bob"}}}'], '"Bob"'),
+    ],
+)
+def test_eval_prints_json(args, output):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == output
+    json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "1 / 0"], "1:1: division by zero"),
+        (["eval", "x", "--record", "{bad"], "error: --record is not valid JSON"),
+        (["eval", "x", "--record", "[1, 2]"], "error: --record must be a JSON object"),
+        (["eval", "x", "--prior", "nope"], "error: --prior is not valid JSON"),
+        (["eval", "1", "--blank-as", "none"], "error: --blank-as must be blank or zero"),
+        (["eval", "1", "--context", "sometimes"], "error: --context must be one of"),
+        (["eval", "a + 1", "--record", '{"a": "x"}'], "'+' cannot combine text and number(0)"),
+        (["eval", "9 ^ 9 ^ 9"], "power is out of range"),
+        (["eval", "(" * 300 + "1" + ")" * 300], "parentheses nest more than"),
+    ],
+)
+def test_eval_errors_go_to_stderr_without_traceback(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_object_option_reports_missing_or_broken_metadata_cleanly(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "metadata.formula_schema", None)
+    result = invoke("check", "amount", "--object", "thing")
+    assert result.exit_code == 1
+    assert "object metadata is not available" in result.stderr
+
+
+def test_object_option_uses_the_standard_resolver(monkeypatch):
+    import sys
+    import types
+
+    from formula import DictResolver
+
+    module = types.ModuleType("metadata.formula_schema")
+    module.standard_resolver = lambda: DictResolver({"thing": {"amount": "currency(2)"}})
+    monkeypatch.setitem(sys.modules, "metadata.formula_schema", module)
+    assert invoke("check", "amount * 2", "--object", "thing").stdout.strip() == "currency(2)"
+    assert invoke("eval", "amount * 2", "--object", "thing", "--record", '{"amount": 1.25}').stdout.strip() == "2.5"
+    unknown = invoke("check", "amount", "--object", "nothing")
+    assert unknown.exit_code == 1 and "unknown object 'nothing'" in unknown.stderr
