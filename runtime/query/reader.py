@@ -179,6 +179,8 @@ class RecordReader:
                 record[output.key] = None if values[0] is None else {"id": values[0], "name": values[1]}
             elif output.spec.kind == m.GEOLOCATION:
                 record[output.key] = None if values[0] is None else {"lat": values[0], "lng": values[1]}
+            elif output.spec.type == "formula":
+                record[output.key] = m.formula_output(output.spec, values[0])
             else:
                 record[output.key] = values[0]
         return record

@@ -22,7 +22,7 @@ from metadata.registry import Registry
 from runtime.records.context import Actor
 from runtime.errors import FieldError
 from runtime.records.messages import field_error
-from runtime.records.model import ObjectModel
+from runtime.records.model import ObjectModel, formula_output
 
 #: loads {dotted path: value} for the cross-object paths of a formula, given the record
 Prefetch = Callable[[ObjectModel, Mapping[str, Any], frozenset[tuple[str, ...]]], Mapping[str, Any]]
@@ -110,7 +110,7 @@ class FormulaSupport:
             compiled = self.field_formula(model, name)
             scope = _with_related(model, record, compiled, prefetch)
             try:
-                values[name] = compiled.run(scope, prior=None, is_new=False, env=env)
+                values[name] = formula_output(model.fields[name], compiled.run(scope, prior=None, is_new=False, env=env))
             except formula.FormulaError:
                 values[name] = None  # a formula that fails on a record's data shows blank, as in lists
         return values
@@ -120,6 +120,10 @@ class FormulaSupport:
     def sql(self, compiled: Compiled, columns: Callable[[tuple[str, ...]], Any], dialect: str) -> sa.ColumnElement | None:
         """The SQL expression of a compiled formula, or None when the SQL backend cannot express it."""
         if self.compile_sql is None:
+            return None
+        if compiled.dependencies.reads_clock or compiled.dependencies.globals:
+            # The clock and $User would be bound once into a statement that is reused: these are
+            # computed in Python after the fetch instead (and cannot be filtered or sorted on).
             return None
         try:
             return self.compile_sql(compiled.checked, columns, dialect=dialect).expression

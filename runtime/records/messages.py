@@ -125,4 +125,7 @@ def field_error(field: str | None, code: str, /, **params: Any) -> FieldError:
     params.setdefault("field", field)
     if "expected" in params:
         params.setdefault("expected_zh", _KIND_ZH.get(params["expected"], params["expected"]))
-    return FieldError(field, code, english.format(**params), chinese.format(**params))
+    # Labels (objects with .text(language)) are shown in each message's own language.
+    in_english = {key: value.text("en") if hasattr(value, "text") else value for key, value in params.items()}
+    in_chinese = {key: value.text("zh") if hasattr(value, "text") else value for key, value in params.items()}
+    return FieldError(field, code, english.format(**in_english), chinese.format(**in_chinese))

@@ -287,3 +287,12 @@ def zero_for(spec: FieldSpec) -> Any:
     if spec.kind == INTEGER:
         return 0
     return Decimal(0).quantize(Decimal(1).scaleb(-(spec.scale or 0)))
+
+
+def formula_output(spec: FieldSpec, value: Any) -> Any:
+    """A formula field's value as records carry it: numbers rounded (half up) to the field's scale."""
+    if value is None or spec.kind != DECIMAL or spec.scale is None:
+        return value
+    from decimal import ROUND_HALF_UP
+
+    return Decimal(value).quantize(Decimal(1).scaleb(-spec.scale), rounding=ROUND_HALF_UP)

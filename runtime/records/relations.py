@@ -42,7 +42,7 @@ def check_references(ctx: WriteContext, model: m.ObjectModel, records: Sequence[
             for chunk in _chunks(sorted(wanted - set(found))):
                 rows = ctx.connection.execute(sa.select(table.c.id, table.c.deleted_at).where(table.c.id.in_(chunk)))
                 found.update({row.id: (target, row.deleted_at) for row in rows})
-        target_label = ctx.models.get(spec.targets[0]).label() if spec.targets[0] in ctx.models else spec.targets[0]
+        target_label = ctx.models.get(spec.targets[0]).definition.label if spec.targets[0] in ctx.models else spec.targets[0]
         for index, record in enumerate(records):
             value = record.get(name)
             if not value:
@@ -106,13 +106,13 @@ def restrict_errors(ctx: WriteContext, doomed: Mapping[str, Sequence[str]], *, l
             if not count:
                 continue
             name_column = table.c[child_model.name_field] if child_model.name_field in table.c else table.c.id
-            examples = ctx.connection.execute(sa.select(name_column).where(*condition).order_by(table.c.id).limit(EXAMPLES_SHOWN)).scalars()
+            examples = ctx.connection.execute(sa.select(name_column).where(*condition).order_by(name_column).limit(EXAMPLES_SHOWN)).scalars()
             errors.append(
                 field_error(
                     None,
                     "restricted",
                     count=count,
-                    child=child_model.label(),
+                    child=child_model.definition.label,
                     child_field=field,
                     examples=", ".join(str(example) for example in examples),
                 )

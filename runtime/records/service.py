@@ -376,7 +376,7 @@ class RecordService:
             return history.read(connection, self.site.platform.history, object_name, record_id)
 
     def _not_found(self, model: m.ObjectModel, record_id: Any) -> RecordNotFoundError:
-        return RecordNotFoundError([field_error(None, "not_found", object=model.label(), value=record_id)], object_name=model.name)
+        return RecordNotFoundError([field_error(None, "not_found", object=model.definition.label, value=record_id)], object_name=model.name)
 
     def _load(self, ctx: WriteContext, model: m.ObjectModel, record_id: Any, operation: str, *, state: str = "live") -> dict[str, Any]:
         """The stored record, locked for the rest of the transaction (through the base SELECT)."""
@@ -477,7 +477,7 @@ class RecordService:
                     deleted = ctx.connection.execute(sa.select(parent.c.deleted_at).where(parent.c.id == old[name])).scalar()
                     if deleted is not None:
                         raise RecordValidationError(
-                            [field_error(name, "parent_deleted", target=self.model(spec.targets[0]).label(), value=old[name])],
+                            [field_error(name, "parent_deleted", target=self.model(spec.targets[0]).definition.label, value=old[name])],
                             object_name=model.name,
                         )
             when = old["deleted_at"]
