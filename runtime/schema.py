@@ -42,11 +42,14 @@ __all__ = [
     "build_table",
     "build_tables",
     "column_for",
+    "column_from_spec",
     "column_specs",
     "columns_for",
     "constraint_name",
     "is_stored",
     "new_metadata",
+    "object_column_specs",
+    "spec_constraints",
     "stored_fields",
     "system_column_specs",
 ]
@@ -237,7 +240,8 @@ def object_column_specs(registry: Registry, object_def: ObjectDef) -> list[Colum
     return specs
 
 
-def _column(spec: ColumnSpec) -> sa.Column:
+def column_from_spec(spec: ColumnSpec) -> sa.Column:
+    """The column a spec describes (its constraints come from :func:`spec_constraints`)."""
     extra: dict = {}
     if spec.name == "version":
         extra = {"default": 1, "server_default": sa.text("1")}
@@ -269,7 +273,7 @@ def build_table(registry: Registry, object_def: ObjectDef, metadata: sa.MetaData
     """The table of one object, added to ``metadata`` (``name`` overrides the table name)."""
     table_name = name or object_def.api_name
     specs = object_column_specs(registry, object_def)
-    items: list[sa.schema.SchemaItem] = [_column(spec) for spec in specs]
+    items: list[sa.schema.SchemaItem] = [column_from_spec(spec) for spec in specs]
     for spec in specs:
         items.extend(spec_constraints(table_name, spec))
     return sa.Table(table_name, metadata, *items)

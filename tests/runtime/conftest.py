@@ -7,6 +7,7 @@ and zoo packages installed, on SQLite or on PostgreSQL (see ``tests/conftest.py`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from metadata.registry import SYSTEM_PACKAGE
 from runtime.ids import new_id
+from metadata.registry import Registry
 from runtime.site import Site, init_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -49,6 +51,8 @@ def _insert_rows(site: Site, object_name: str, rows: Iterable[dict]) -> list[str
     table = site.tables[object_name]
     now = dt.datetime.now(dt.timezone.utc)
     filled = [{"id": new_id(), "created_at": now, "updated_at": now, **row} for row in rows]
+    keys = {key for row in filled for key in row}
+    filled = [{key: row.get(key) for key in keys} for row in filled]  # one shape for executemany
     if filled:
         with site.begin() as connection:
             connection.execute(sa.insert(table), filled)
@@ -79,3 +83,35 @@ def select_rows():
 def zoo_package() -> Path:
     """The zoo fixture package directory."""
     return ZOO_PACKAGE
+
+
+def _changed(registry: Registry, change) -> Registry:
+    """A registry like ``registry`` after ``change(objects, zoo)`` edits the zoo package's documents.
+
+    ``objects`` maps object api name → its document (a dict, as the metadata store keeps it);
+    ``zoo`` is the package's documents (append to ``zoo["objects"]`` to add an object).
+    """
+    from metadata.registry import registry_from_documents
+    from runtime.store import documents_of
+
+    documents = copy.deepcopy(documents_of(registry.packages))
+    zoo = next(package for package in documents if package["manifest"]["name"] == "zoo")
+    change({definition["api_name"]: definition for definition in zoo["objects"]}, zoo)
+    return registry_from_documents(documents)
+
+
+@pytest.fixture
+def changed():
+    """``changed(registry, change) -> Registry``: the registry after editing the zoo documents."""
+    return _changed
+
+
+def field_document(object_document: dict, name: str) -> dict:
+    """The document of field ``name`` in an object document."""
+    return next(field for field in object_document["fields"] if field["api_name"] == name)
+
+
+@pytest.fixture
+def field_of():
+    """``field_of(object_document, name) -> dict``."""
+    return field_document
