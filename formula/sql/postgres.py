@@ -222,7 +222,7 @@ class PostgresBuilder(Builder):
     def special_regex(self, node: TApply):
         text, pattern = node.args
         compiled = compile_pattern(pattern.value or "")
-        return cbool(text_of(self.build(text)).op("~")(t(compiled.postgres)))
+        return cbool(text_of(self.build(text)).op("~", is_comparison=True)(t(compiled.postgres)))
 
     # arithmetic
 
@@ -400,12 +400,12 @@ class PostgresBuilder(Builder):
     def k_value(self, node, text):
         text = sa.type_coerce(text, sa.Text())
         return when(
-            cbool(text.op("~")(t(self._NUMBER_PATTERN))),
+            cbool(text.op("~", is_comparison=True)(t(self._NUMBER_PATTERN))),
             N(sa.cast(sa.func.btrim(text, t(" \t")), NUMERIC)),
         )
 
     def k_isnumber(self, node, text):
-        return cbool(text_of(text).op("~")(t(self._NUMBER_PATTERN)))
+        return cbool(text_of(text).op("~", is_comparison=True)(t(self._NUMBER_PATTERN)))
 
     def k_htmlencode(self, node, text):
         return html_encode(text)
@@ -433,7 +433,7 @@ class PostgresBuilder(Builder):
                 sa.func.encode(sa.func.convert_to(character, t("UTF8")), t("hex")), t("(..)"), t("%\\1"), t("g")
             )
         )
-        piece = sa.case((character.op("~")(t("^[A-Za-z0-9_.~-]$")), character), else_=encoded)
+        piece = sa.case((character.op("~", is_comparison=True)(t("^[A-Za-z0-9_.~-]$")), character), else_=encoded)
         aggregated = sa.func.string_agg(piece, postgresql.aggregate_order_by(t(""), chars.c.n))
         return sa.func.coalesce(sa.select(aggregated).select_from(chars).scalar_subquery(), t(""))
 
@@ -508,7 +508,7 @@ class PostgresBuilder(Builder):
 
     def k_datevalue_text(self, node, text):
         text = sa.func.btrim(sa.type_coerce(text, sa.Text()), t(" \t"))
-        shaped = cbool(text.op("~")(t(self._DATE_TEXT)))
+        shaped = cbool(text.op("~", is_comparison=True)(t(self._DATE_TEXT)))
         return when(shaped, when(self._date_parts_ok(text), sa.cast(text, sa.Date())))
 
     def k_datevalue_datetime(self, node, moment):
@@ -519,7 +519,7 @@ class PostgresBuilder(Builder):
 
     def k_datetimevalue_text(self, node, text):
         text = sa.func.btrim(sa.type_coerce(text, sa.Text()), t(" \t"))
-        shaped = cbool(text.op("~")(t(self._DATETIME_TEXT)))
+        shaped = cbool(text.op("~", is_comparison=True)(t(self._DATETIME_TEXT)))
         clock_ok = sa.case((sa.func.char_length(text) > 10, self._clock_ok(text, 12)), else_=sa.true())
         valid = sa.case((self._date_parts_ok(text), clock_ok), else_=sa.false())
         value = sa.cast(sa.func.replace(sa.func.replace(text, t("T"), t(" ")), t("Z"), t("")), sa.DateTime())
@@ -533,7 +533,7 @@ class PostgresBuilder(Builder):
 
     def k_timevalue_text(self, node, text):
         text = sa.func.btrim(sa.type_coerce(text, sa.Text()), t(" \t"))
-        shaped = cbool(text.op("~")(t(self._TIME_TEXT)))
+        shaped = cbool(text.op("~", is_comparison=True)(t(self._TIME_TEXT)))
         return when(shaped, when(self._clock_ok(text, 1), sa.cast(text, sa.Time())))
 
     def k_timevalue_datetime(self, node, moment):
