@@ -21,8 +21,20 @@ __all__ = ["documents_of", "read_documents", "read_registry", "read_versions", "
 
 
 def documents_of(packages: Iterable[Package]) -> list[dict[str, Any]]:
-    """The store documents of ``packages``, in the sequence given."""
-    return [package_documents(package) for package in packages]
+    """The store documents of ``packages``, in the sequence given.
+
+    A value set read from a CSV file is kept with its values inline and without ``values_file``:
+    the store holds data, not paths, and a value set may not give both.
+    """
+    return [_self_contained(package_documents(package)) for package in packages]
+
+
+def _self_contained(documents: dict[str, Any]) -> dict[str, Any]:
+    value_sets = [
+        {key: value for key, value in value_set.items() if key != "values_file"} if value_set.get("values") else value_set
+        for value_set in documents.get("value_sets", [])
+    ]
+    return {**documents, "value_sets": value_sets}
 
 
 def read_documents(connection: sa.Connection, platform: PlatformTables) -> list[dict[str, Any]]:
@@ -50,8 +62,7 @@ def write_packages(connection: sa.Connection, platform: PlatformTables, registry
     wanted = {package.name: package for package in registry.packages}
     for name in installed.keys() - wanted.keys():
         connection.execute(table.delete().where(table.c.name == name))
-    for package in registry.packages:
-        documents = package_documents(package)
+    for package, documents in zip(registry.packages, documents_of(registry.packages)):
         values = {"version": package.manifest.version, "documents": documents}
         if package.name in installed:
             connection.execute(table.update().where(table.c.name == package.name).values(**values))
