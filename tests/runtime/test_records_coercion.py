@@ -134,8 +134,12 @@ def test_coercers_accept_exactly_what_the_json_schema_accepts(models, data):
     try:
         model.inputs[field].coerce(value)
         coerced_ok = True
-    except c.Invalid:
+    except c.Invalid as error:
         coerced_ok = False
+        if schema_ok and isinstance(value, str) and error.code in ("too_small", "too_large"):
+            # The schema bounds JSON numbers only (a pattern cannot bound a number written as text);
+            # the coercer bounds both. This is the one documented difference.
+            return
     assert coerced_ok == schema_ok, (field, value)
 
 
