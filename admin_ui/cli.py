@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from admin_ui import formula_commands, metadata_commands
+from admin_ui import db_commands, formula_commands, metadata_commands
 
 app = typer.Typer(
     name="tessera",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(metadata_commands.app, name="metadata")
 app.add_typer(formula_commands.app, name="formula")
+app.add_typer(db_commands.app, name="db")
 
 
 def main() -> None:
