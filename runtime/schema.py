@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import sqlalchemy as sa
 
@@ -97,9 +99,33 @@ class PlatformTables:
     counter: sa.Table  #: auto-number counters per object, field and period
     history: sa.Table  #: field history of objects with ``features.history``
     archive: sa.Table  #: the catalogue of archived fields and objects
+    #: tables of the platform's subsystems (security, sign-in, ...), by table name
+    extra: dict[str, sa.Table] = dataclass_field(default_factory=dict)
 
     def all(self) -> tuple[sa.Table, ...]:
-        return (self.package, self.counter, self.history, self.archive)
+        return (self.package, self.counter, self.history, self.archive, *self.extra.values())
+
+    def __getitem__(self, name: str) -> sa.Table:
+        """A subsystem's table by its name, e.g. ``platform["tessera_session"]``."""
+        return self.extra[name]
+
+
+#: modules that add platform tables: each has ``build_tables(metadata) -> dict[str, sa.Table]``.
+#: Imported when the tables are built, so they may import this module for its column types.
+PLATFORM_TABLE_MODULES: tuple[str, ...] = ("runtime.security.tables", "runtime.auth.tables")
+
+
+def _subsystem_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    tables: dict[str, sa.Table] = {}
+    for module_name in PLATFORM_TABLE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name is not None and module_name.startswith(error.name):
+                continue  # that subsystem is not part of this build
+            raise
+        tables.update(module.build_tables(metadata))
+    return tables
 
 
 def build_platform_tables(metadata: sa.MetaData) -> PlatformTables:
@@ -148,7 +174,7 @@ def build_platform_tables(metadata: sa.MetaData) -> PlatformTables:
         sa.Column("archived_at", UtcDateTime(), nullable=False, default=_utcnow),
         sa.Index("ix_tessera_archive_object", "object", "field"),
     )
-    return PlatformTables(package=package, counter=counter, history=history, archive=archive)
+    return PlatformTables(package=package, counter=counter, history=history, archive=archive, extra=_subsystem_tables(metadata))
 
 
 # --- object tables -------------------------------------------------------------------------

@@ -163,7 +163,9 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         )
     metadata = new_metadata()
     platform = build_platform_tables(metadata)
-    with engine.connect() as connection:
+    with engine.begin() as connection:
+        # A subsystem added since the site was made brings its tables the first time it opens.
+        metadata.create_all(connection, tables=list(platform.extra.values()), checkfirst=True)
         registry = read_registry(connection, platform)
     tables = build_tables(registry, metadata)
     return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
