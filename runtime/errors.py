@@ -6,6 +6,7 @@
     │   ├── RecordValidationError   input or record breaks a type, business-type or validation rule
     │   │   └── BulkRecordError     rows of a bulk create are invalid (``failures`` by input index)
     │   ├── RecordNotFoundError     no live record with that id the actor may see
+    │   ├── RecordPermissionError   the actor may not do this to the object, or set these fields
     │   ├── RecordConflictError     optimistic concurrency: the record changed since it was read
     │   ├── DeleteRestrictedError   records refer to it through a restrict reference (named)
     │   └── QueryError              a filter, sort, field list, cursor or page size is not valid
@@ -43,6 +44,7 @@ __all__ = [
     "RecordConflictError",
     "RecordError",
     "RecordNotFoundError",
+    "RecordPermissionError",
     "RecordValidationError",
 ]
 
@@ -172,6 +174,10 @@ class RecordValidationError(RecordError):
 
 class RecordNotFoundError(RecordError):
     """No live record with that id."""
+
+
+class RecordPermissionError(RecordError):
+    """The actor's profile does not allow the action on the object, or the fields given."""
 
 
 class RecordConflictError(RecordError):

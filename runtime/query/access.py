@@ -15,7 +15,10 @@ import sqlalchemy as sa
 
 from runtime.records.context import Actor
 
-Operation = Literal["read", "edit", "delete"]
+#: what a record predicate is asked for; "transfer" is a change of owner
+Operation = Literal["read", "edit", "delete", "transfer"]
+#: object-level permissions (profiles / 职能): may the actor do this to the object at all?
+Action = Literal["create", "read", "edit", "delete"]
 
 
 class AccessPolicy(Protocol):
@@ -29,6 +32,14 @@ class AccessPolicy(Protocol):
         """The fields the actor may see, or None for all of them."""
         ...
 
+    def allows(self, actor: Actor, object_name: str, action: Action) -> bool:
+        """Whether the actor may ``action`` records of the object at all (before any record predicate)."""
+        ...
+
+    def editable_fields(self, actor: Actor, object_name: str) -> frozenset[str] | None:
+        """The fields the actor may set on create and update, or None for all of them."""
+        ...
+
 
 class AllowAll:
     """The policy before security is configured: every record and field is accessible."""
@@ -37,4 +48,10 @@ class AllowAll:
         return None
 
     def readable_fields(self, actor: Actor, object_name: str) -> None:
+        return None
+
+    def allows(self, actor: Actor, object_name: str, action: Action) -> bool:
+        return True
+
+    def editable_fields(self, actor: Actor, object_name: str) -> None:
         return None

@@ -68,6 +68,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "validation_rule": ("{message_en}", "{message_zh}"),
     "formula_failed": ("Formula of '{field}' failed: {detail}", "字段“{field}”的公式计算失败：{detail}"),
     # writes
+    "object_forbidden": (
+        "You may not {action} {object} records.",
+        "你没有{action_zh}{object}记录的权限。",
+    ),
+    "field_forbidden": ("You may not set field '{field}'.", "你没有设置字段“{field}”的权限。"),
     "not_found": ("No {object} record with id '{value}'.", "找不到 id 为“{value}”的{object}记录。"),
     "version_conflict": (
         "The record was changed by someone else (version {actual}, you had {expected}). Reload and try again.",

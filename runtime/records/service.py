@@ -41,6 +41,7 @@ from runtime.errors import (
     FieldError,
     RecordConflictError,
     RecordNotFoundError,
+    RecordPermissionError,
     RecordValidationError,
 )
 from runtime.records.formulas import FormulaSupport
@@ -287,6 +288,7 @@ class RecordService:
     def create(self, actor: Actor, object_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create one record through the whole pipeline; returns it as :meth:`get` would."""
         model = self.model(object_name)
+        self._authorise(actor, model, "create", values)
         with self._write(actor) as ctx:
             record_id = self._create_many(ctx, model, [values], single=True)[0]
             return self.reader.get(ctx.connection, actor, object_name, record_id)
@@ -299,6 +301,7 @@ class RecordService:
         model = self.model(object_name)
         if not rows:
             return []
+        self._authorise(actor, model, "create", rows)
         with self._write(actor) as ctx:
             return self._create_many(ctx, model, list(rows), single=False)
 
@@ -350,6 +353,7 @@ class RecordService:
     def get(self, actor: Actor, object_name: str, record_id: str, *, fields: Sequence[str] | None = None, expand: Sequence[str] = ()) -> dict[str, Any]:
         """One live record by id; RecordNotFoundError if there is none the actor may read."""
         model = self.model(object_name)
+        self._authorise(actor, model, "read")
         with self.site.engine.connect() as connection:
             record = self.reader.get(connection, actor, object_name, record_id, fields=fields, expand=expand)
         if record is None:
@@ -359,13 +363,13 @@ class RecordService:
     def find(self, actor: Actor, object_name: str, **query: Any) -> Page:
         """A page of records: ``filter``, ``sort``, ``fields``, ``expand``, ``limit``, ``cursor``, ``state``
         (see :meth:`runtime.query.reader.RecordReader.find`)."""
-        self.model(object_name)
+        self._authorise(actor, self.model(object_name), "read")
         with self.site.engine.connect() as connection:
             return self.reader.find(connection, actor, object_name, **query)
 
     def count(self, actor: Actor, object_name: str, **query: Any) -> Count:
         """How many records match ``filter``, up to ``cap`` (see :meth:`RecordReader.count`)."""
-        self.model(object_name)
+        self._authorise(actor, self.model(object_name), "read")
         with self.site.engine.connect() as connection:
             return self.reader.count(connection, actor, object_name, **query)
 
@@ -374,6 +378,29 @@ class RecordService:
         self.get(actor, object_name, record_id, fields=["id"])
         with self.site.engine.connect() as connection:
             return history.read(connection, self.site.platform.history, object_name, record_id)
+
+    _ACTION_ZH = {"create": "新建", "read": "查看", "edit": "编辑", "delete": "删除"}
+
+    def _authorise(self, actor: Actor, model: m.ObjectModel, action: str, values: Any = None) -> None:
+        """Refuse (RecordPermissionError) what the actor's profile does not allow: the object-level
+        action, and on writes any given field the actor may not edit (no mass assignment)."""
+        if actor.system:
+            return
+        access = self.reader.access
+        if not access.allows(actor, model.name, action):  # type: ignore[arg-type]
+            raise RecordPermissionError(
+                [field_error(None, "object_forbidden", action=action, action_zh=self._ACTION_ZH[action], object=model.definition.label)],
+                object_name=model.name,
+            )
+        if values is None:
+            return
+        editable = access.editable_fields(actor, model.name)
+        if editable is None:
+            return
+        rows = values if isinstance(values, Sequence) and not isinstance(values, (str, bytes, Mapping)) else [values]
+        refused = sorted({key for row in rows if isinstance(row, Mapping) for key in row if key in model.fields and key not in editable})
+        if refused:
+            raise RecordPermissionError([field_error(name, "field_forbidden") for name in refused], object_name=model.name)
 
     def _not_found(self, model: m.ObjectModel, record_id: Any) -> RecordNotFoundError:
         return RecordNotFoundError([field_error(None, "not_found", object=model.definition.label, value=record_id)], object_name=model.name)
@@ -395,8 +422,11 @@ class RecordService:
     def update(self, actor: Actor, object_name: str, record_id: str, values: Mapping[str, Any], *, version: int | None = None) -> dict[str, Any]:
         """Change fields of a record. With ``version``, refuse (RecordConflictError) if it is not current."""
         model = self.model(object_name)
+        self._authorise(actor, model, "edit", values)
+        # A change of owner is a transfer: the record must be one the actor may transfer.
+        operation = "transfer" if isinstance(values, Mapping) and "owner" in values else "edit"
         with self._write(actor) as ctx:
-            old = self._load(ctx, model, record_id, "edit")
+            old = self._load(ctx, model, record_id, operation)
             self._check_version(model, old, version)
             given, errors = self._coerce(model, values, actor)
             if errors:
@@ -453,6 +483,7 @@ class RecordService:
         to it (or to a child going with it) through a ``restrict`` reference.
         """
         model = self.model(object_name)
+        self._authorise(actor, model, "delete")
         with self._write(actor) as ctx:
             old = self._load(ctx, model, record_id, "delete")
             self._check_version(model, old, version)
@@ -469,6 +500,7 @@ class RecordService:
     def restore(self, actor: Actor, object_name: str, record_id: str) -> dict[str, Any]:
         """Bring a record back from the recycle bin, with the children deleted together with it."""
         model = self.model(object_name)
+        self._authorise(actor, model, "delete")
         with self._write(actor) as ctx:
             old = self._load(ctx, model, record_id, "edit", state="deleted")
             for name, spec in model.fields.items():
@@ -489,6 +521,7 @@ class RecordService:
     def purge(self, actor: Actor, object_name: str, record_id: str) -> None:
         """Delete a record in the recycle bin for good, with its children; references to it are cleared."""
         model = self.model(object_name)
+        self._authorise(actor, model, "delete")
         with self._write(actor) as ctx:
             self._load(ctx, model, record_id, "delete", state="deleted")
             self._purge(ctx, model, [record_id], live=[])
