@@ -9,11 +9,12 @@ team rules into that clause (and hide fields), never filter rows in Python.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import sqlalchemy as sa
 
-from runtime.records.context import Actor
+if TYPE_CHECKING:  # the record pipeline imports this module, so its Actor is for type hints only
+    from runtime.records.context import Actor
 
 #: what a record predicate is asked for; "transfer" is a change of owner
 Operation = Literal["read", "edit", "delete", "transfer"]
