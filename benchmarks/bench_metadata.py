@@ -74,9 +74,18 @@ def generate_package(root: Path, objects: int = 200, fields: int = 50) -> Path:
             lines.append(
                 f"  - api_name: f{number}_{kind}\n    type: {kind}\n    label: {{en: F{number}, zh: 字段{number}}}\n{extra}".rstrip()
             )
+        # Formulas of every kind, so the load also pays for type-checking them.
+        reach = "parent.name" if index else "name"
+        lines.append(
+            "  - api_name: doubled\n    type: formula\n    label: {en: Doubled, zh: 双倍}\n    return_type: currency\n"
+            f"    expression: \"IF(ISBLANK({reach}), f6_currency, f6_currency * 2 + f7_percent / 100)\""
+        )
         lines.append(
             "validation_rules:\n  - api_name: name_set\n    condition: \"ISBLANK(name)\"\n"
-            "    message: {en: Name is required., zh: 名称必填。}"
+            "    message: {en: Name is required., zh: 名称必填。}\n"
+            "  - api_name: dates_in_sequence\n    condition: \"f8_date > DATEVALUE(f9_datetime) && ISPICKVAL(f11_picklist, 'a')\"\n"
+            "    message: {en: Dates out of sequence., zh: 日期顺序错误。}\n"
+            "field_rules:\n  - api_name: lock_amount\n    field: f6_currency\n    read_only_when: \"f10_checkbox || ISCHANGED(f4_integer)\""
         )
         (root / "objects" / f"{name}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         (root / "layouts" / f"{name}_default.yaml").write_text(

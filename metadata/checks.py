@@ -2,7 +2,7 @@
 
 Each check walks one kind of reference — lookup targets, value sets, layouts, stages, roll-ups —
 and reports a located problem with a did-you-mean hint where a close name exists. Formulas are
-type-checked separately (see :mod:`metadata.formula_schema`).
+type-checked by :mod:`metadata.formula_checks`, called from :func:`check_registry`.
 """
 
 from __future__ import annotations
@@ -364,3 +364,6 @@ def check_registry(registry: Registry, problems: list[Problem]) -> None:
     checker.objects()
     checker.layouts()
     checker.value_sets()
+    from metadata.formula_checks import check_formulas  # formula_schema needs the registry module
+
+    check_formulas(registry, problems)
