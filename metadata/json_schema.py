@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from metadata.models import Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet
+from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet
 from metadata.models.common import describe
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
@@ -25,6 +25,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "extension.schema.json": (ObjectExtension, "对象扩展：为其他包的对象添加字段、业务类型和规则"),
     "layout.schema.json": (Layout, "页面布局"),
     "value_set.schema.json": (ValueSet, "全局选项集"),
+    "app.schema.json": (App, "应用：按顺序排列的对象页签"),
 }
 
 

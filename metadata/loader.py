@@ -1,7 +1,7 @@
 """Loading a package directory: every YAML file read, validated and located, problems collected.
 
 A package directory holds ``package.yaml`` and the folders ``objects/``, ``extensions/``,
-``layouts/`` and ``value_sets/``, one definition per ``.yaml`` file. Loading never stops at the first
+``layouts/``, ``value_sets/`` and ``apps/``, one definition per ``.yaml`` file. Loading never stops at the first
 problem; :class:`~metadata.errors.PackageError` carries them all.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from metadata.errors import Problem
-from metadata.models import Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet, ValueSetValue
+from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet, ValueSetValue
 from metadata.sources import DataPath, SourceFile, read_yaml
 from metadata.validation import validate
 
@@ -25,6 +25,7 @@ FOLDERS: dict[str, type[BaseModel]] = {
     "extensions": ObjectExtension,
     "layouts": Layout,
     "value_sets": ValueSet,
+    "apps": App,
 }
 VALUES_FILE_COLUMNS = ["api_name", "parent", "label_zh", "label_en"]
 
@@ -52,6 +53,7 @@ class Package:
     extensions: list[tuple[ObjectExtension, Origin]] = field(default_factory=list)
     layouts: list[tuple[Layout, Origin]] = field(default_factory=list)
     value_sets: list[tuple[ValueSet, Origin]] = field(default_factory=list)
+    apps: list[tuple[App, Origin]] = field(default_factory=list)
     #: names of definitions whose files did not load, by folder: references to them are not
     #: reported again as dangling
     broken: dict[str, set[str]] = field(default_factory=dict)

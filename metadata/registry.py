@@ -13,7 +13,7 @@ from pathlib import Path
 
 from metadata.errors import PackageError, Problem, UnknownObjectError
 from metadata.loader import Origin, Package, load_package, package_from_documents
-from metadata.models import FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
+from metadata.models import App, FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
 from metadata.versions import satisfies
 
 #: Where the platform's own packages live: the system package, then the standard CRM package.
@@ -45,6 +45,8 @@ class Registry:
     objects: dict[str, ObjectDef]
     layouts: dict[str, Layout]
     value_sets: dict[str, ValueSet]
+    #: apps (navigation: ordered object tabs), in package then file sequence
+    apps: dict[str, App] = field(default_factory=dict)
     origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
     #: names whose definitions failed to load, by folder ("objects", "layouts", "value_sets")
     broken: dict[str, set[str]] = field(default_factory=dict, repr=False)
@@ -138,13 +140,29 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
             _add(registry, problems, "layout", layout.api_name, layout, origin, registry.layouts)
         for value_set, origin in package.value_sets:
             _add(registry, problems, "value set", value_set.api_name, value_set, origin, registry.value_sets)
+        for app, origin in package.apps:
+            _add(registry, problems, "app", app.api_name, app, origin, registry.apps)
     for object_def, origin in list(_object_origins(registry)):
         _record_parts(registry, problems, object_def.api_name, object_def, origin)
     for package in ordered:
         for extension, origin in package.extensions:
             _apply_extension(registry, package, extension, origin, problems)
     check_registry(registry, problems)
+    _check_apps(registry, problems)
     return registry
+
+
+def _check_apps(registry: Registry, problems: list[Problem]) -> None:
+    """Every tab of every app names an installed object."""
+    from metadata.validation import did_you_mean
+
+    for name, app in registry.apps.items():
+        origin = registry.origins[("app", name)]
+        for index, tab in enumerate(app.tabs):
+            if tab not in registry.objects and tab not in registry.broken.get("objects", ()):
+                problems.append(
+                    origin.problem(("tabs", index), f"app '{name}' has a tab for unknown object '{tab}'", did_you_mean(tab, registry.objects))
+                )
 
 
 def _object_origins(registry: Registry) -> Iterator[tuple[ObjectDef, Origin]]:

@@ -1,5 +1,6 @@
 """The metadata language: pydantic models of packages, objects, fields, layouts and value sets."""
 
+from metadata.models.apps import App
 from metadata.models.common import SYSTEM_FIELD_NAMES, Identifier, Label, Model
 from metadata.models.fields import (
     CHOICE_TYPES,
@@ -31,6 +32,7 @@ from metadata.models.packages import Dependency, PackageManifest
 from metadata.models.value_sets import ValueSet, ValueSetValue
 
 __all__ = [
+    "App",
     "AutoNumberField",
     "BusinessType",
     "CHOICE_TYPES",

@@ -17,6 +17,7 @@ FOLDER_SCHEMAS = {
     "extensions": "extension.schema.json",
     "layouts": "layout.schema.json",
     "value_sets": "value_set.schema.json",
+    "apps": "app.schema.json",
 }
 FIXTURES = Path(__file__).parent / "fixtures"
 
