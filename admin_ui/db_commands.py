@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from metadata.errors import MetadataError, PackageError
 from runtime.errors import DataError, DataLossError
@@ -64,9 +64,30 @@ def _reported() -> Iterator[None]:
         _fail(str(error))
     except OSError as error:
         _fail(f"cannot read {error.filename}: {error.strerror}")
+    except SQLAlchemyError as error:
+        # The runtime wraps what it expects; anything else the database says (a locked file, a
+        # lost connection) is still the user's to act on, not a traceback.
+        detail = error.orig if isinstance(error, DBAPIError) else error
+        _fail(f"the database refused: {str(detail).strip().splitlines()[0]}")
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, if it does not exist (opening it would create an empty one)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return None if path.exists() else path
 
 
 def _with_site(url: str, work: Callable[[Site], T]) -> T:
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        _fail(f"no database at {missing}; run 'tessera db init' first (or pass --db / set ${DATABASE_URL_ENV})")
     site = open_site(url)
     try:
         return work(site)
