@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet
 from metadata.models.common import describe
+from metadata.models.security import DimensionsFile, GroupsFile, ProfilesFile, RolesFile, SharingRulesFile, TeamsFile
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -26,6 +27,12 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "layout.schema.json": (Layout, "页面布局"),
     "value_set.schema.json": (ValueSet, "全局选项集"),
     "app.schema.json": (App, "应用：按顺序排列的对象页签"),
+    "roles.schema.json": (RolesFile, "角色（security/roles.yaml）"),
+    "profiles.schema.json": (ProfilesFile, "职能（security/profiles.yaml）"),
+    "groups.schema.json": (GroupsFile, "公共组（security/groups.yaml）"),
+    "sharing_rules.schema.json": (SharingRulesFile, "共享规则（security/sharing_rules.yaml）"),
+    "dimensions.schema.json": (DimensionsFile, "数据权限维度（security/dimensions.yaml）"),
+    "teams.schema.json": (TeamsFile, "团队成员（security/teams.yaml）"),
 }
 
 

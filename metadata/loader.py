@@ -1,7 +1,8 @@
 """Loading a package directory: every YAML file read, validated and located, problems collected.
 
 A package directory holds ``package.yaml`` and the folders ``objects/``, ``extensions/``,
-``layouts/``, ``value_sets/`` and ``apps/``, one definition per ``.yaml`` file. Loading never stops at the first
+``layouts/``, ``value_sets/`` and ``apps/``, one definition per ``.yaml`` file, and ``security/``,
+one file per kind (``roles.yaml``, ``profiles.yaml``, ...; see :mod:`metadata.models.security`). Loading never stops at the first
 problem; :class:`~metadata.errors.PackageError` carries them all.
 """
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from metadata.errors import Problem
 from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet, ValueSetValue
+from metadata.models.security import SECURITY_FILES
 from metadata.sources import DataPath, SourceFile, read_yaml
 from metadata.validation import validate
 
@@ -54,6 +56,8 @@ class Package:
     layouts: list[tuple[Layout, Origin]] = field(default_factory=list)
     value_sets: list[tuple[ValueSet, Origin]] = field(default_factory=list)
     apps: list[tuple[App, Origin]] = field(default_factory=list)
+    #: security definitions by kind ("roles", "profiles", ...), each with its origin
+    security: dict[str, list[tuple[Any, Origin]]] = field(default_factory=dict)
     #: names of definitions whose files did not load, by folder: references to them are not
     #: reported again as dangling
     broken: dict[str, set[str]] = field(default_factory=dict)
@@ -113,7 +117,42 @@ def load_package(root: Path, problems: list[Problem]) -> Package | None:
             if isinstance(definition, ValueSet) and definition.values_file:
                 definition = _with_file_values(definition, source, problems)
             getattr(package, folder).append((definition, Origin(source)))
+    _load_security(root / SECURITY_FOLDER, display_root, package, problems)
     return package
+
+
+SECURITY_FOLDER = "security"
+
+
+def _load_security(directory: Path, display_root: str, package: Package, problems: list[Problem]) -> None:
+    """Read ``security/<kind>.yaml`` files: each a mapping holding one list under the kind's name."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.iterdir()):
+        if not path.is_file():
+            continue
+        display = f"{display_root}/{SECURITY_FOLDER}/{path.name}"
+        if path.suffix != ".yaml" or path.stem not in SECURITY_FILES:
+            problems.append(Problem(display, 1, 1, f"security files are {', '.join(f'{stem}.yaml' for stem in SECURITY_FILES)}"))
+            continue
+        source = read_yaml(path, display, problems)
+        if source is not None:
+            _add_security(package, path.stem, source, problems)
+
+
+def _add_security(package: Package, kind: str, source: SourceFile, problems: list[Problem]) -> None:
+    if not isinstance(source.data, dict):
+        problems.append(source.problem((), f"expected a mapping with a '{kind}' list"))
+        return
+    definition = validate(SECURITY_FILES[kind], source, problems)
+    if definition is None:
+        package.broken.setdefault(kind, set()).update(
+            str(item.get("api_name", item.get("object"))) for item in source.data.get(kind) or [] if isinstance(item, dict)
+        )
+        return
+    items = package.security.setdefault(kind, [])
+    for index, item in enumerate(getattr(definition, kind)):
+        items.append((item, Origin(source, (kind, index))))
 
 
 def _with_file_values(value_set: ValueSet, source: SourceFile, problems: list[Problem]) -> ValueSet:
@@ -160,6 +199,7 @@ def package_documents(package: Package) -> dict[str, Any]:
     return {
         "manifest": dump(package.manifest),
         **{folder: [dump(definition) for definition, _ in getattr(package, folder)] for folder in FOLDERS},
+        **({SECURITY_FOLDER: {kind: [dump(item) for item, _ in items] for kind, items in package.security.items()}} if package.security else {}),
     }
 
 
@@ -184,4 +224,9 @@ def package_from_documents(documents: dict[str, Any], problems: list[Problem], *
                 package.broken.setdefault(folder, set()).add(str(name))
                 continue
             getattr(package, folder).append((definition, Origin(source)))
+    security = documents.get(SECURITY_FOLDER) or {}
+    for kind in SECURITY_FILES:
+        if kind in security:
+            display = f"{origin}:{manifest.name}/{SECURITY_FOLDER}/{kind}"
+            _add_security(package, kind, SourceFile(path=Path(SECURITY_FOLDER) / f"{kind}.yaml", display=display, data={kind: security[kind]}), problems)
     return package

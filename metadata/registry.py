@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metadata.errors import PackageError, Problem, UnknownObjectError
 from metadata.loader import Origin, Package, load_package, package_from_documents
 from metadata.models import App, FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
 from metadata.versions import satisfies
+
+if TYPE_CHECKING:
+    from metadata.security_checks import SecurityDefinitions
 
 #: Where the platform's own packages live: the system package, then the standard CRM package.
 SHIPPED_ROOT = Path(__file__).parent
@@ -50,6 +54,8 @@ class Registry:
     origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
     #: names whose definitions failed to load, by folder ("objects", "layouts", "value_sets")
     broken: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    #: roles, profiles, groups, sharing rules, dimensions and record teams, merged
+    security: SecurityDefinitions | None = field(default=None, repr=False)
 
     def object(self, name: str) -> ObjectDef:
         """The object called ``name``."""
@@ -149,6 +155,9 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
             _apply_extension(registry, package, extension, origin, problems)
     check_registry(registry, problems)
     _check_apps(registry, problems)
+    from metadata.security_checks import check_security  # security checks need the registry too
+
+    registry.security = check_security(registry, problems)
     return registry
 
 

@@ -29,9 +29,29 @@ from metadata.models.objects import (
     ValidationRule,
 )
 from metadata.models.packages import Dependency, PackageManifest
+from metadata.models.security import (
+    DataScopes,
+    Dimension,
+    ObjectPermissions,
+    Principals,
+    Profile,
+    PublicGroup,
+    RecordTeam,
+    Role,
+    SharingRule,
+)
 from metadata.models.value_sets import ValueSet, ValueSetValue
 
 __all__ = [
+    "SharingRule",
+    "Role",
+    "RecordTeam",
+    "PublicGroup",
+    "Profile",
+    "Principals",
+    "ObjectPermissions",
+    "Dimension",
+    "DataScopes",
     "App",
     "AutoNumberField",
     "BusinessType",
