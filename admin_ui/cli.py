@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from admin_ui import db_commands, formula_commands, metadata_commands
+from admin_ui import db_commands, formula_commands, metadata_commands, serve_commands, user_commands
 
 app = typer.Typer(
     name="tessera",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(metadata_commands.app, name="metadata")
 app.add_typer(formula_commands.app, name="formula")
 app.add_typer(db_commands.app, name="db")
+app.add_typer(user_commands.app, name="user")
+app.command("serve")(serve_commands.serve)
 
 
 def main() -> None:

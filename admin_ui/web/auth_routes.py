@@ -1,0 +1,154 @@
+"""Sign-in: the login and logout pages (session cookie) and the API token endpoints.
+
+``POST /api/v1/auth/token`` takes ``{"username", "password"}`` and answers
+``{"access_token", "token_type": "bearer", "expires_at"}``; ``DELETE /api/v1/auth/token`` revokes
+the bearer token the request is made with. Failures answer 401 (``invalid_credentials``), or 429
+with Retry-After while the username is locked after repeated failures.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from admin_ui.web.api.context import read_json, services_of
+from admin_ui.web.responses import JSONResponse, error, unauthenticated
+from runtime.auth import AuthError, LoginLocked
+
+LOGIN_PATH = "/login"
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send an anonymous visitor to the login page, coming back to where they were."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'next': target})}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    # only paths on this site: no scheme, no host, no "//evil.example" or "/\evil.example"
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+_TEXT = {
+    "en": {"title": "Sign in", "username": "Username", "password": "Password", "submit": "Sign in"},
+    "zh": {"title": "登录", "username": "用户名", "password": "密码", "submit": "登录"},
+}
+
+
+def _login_page(request: Request, *, next_path: str, message: str | None = None, username: str = "", status: int = 200) -> Response:
+    services = services_of(request)
+    language = request.state.language
+    return services.templates.TemplateResponse(
+        request,
+        "auth/login.html",
+        {"text": _TEXT[language], "language": language, "next": next_path, "message": message, "username": username},
+        status_code=status,
+    )
+
+
+async def login_form(request: Request) -> Response:
+    next_path = _safe_next(request.query_params.get("next"))
+    if request.state.user is not None:
+        return RedirectResponse(next_path, status_code=303)
+    return _login_page(request, next_path=next_path)
+
+
+async def login(request: Request) -> Response:
+    services = services_of(request)
+    form = await request.form()
+    username = form.get("username")
+    password = form.get("password")
+    next_path = _safe_next(form.get("next") if isinstance(form.get("next"), str) else None)
+    username = username if isinstance(username, str) else ""
+    password = password if isinstance(password, str) else ""
+    try:
+        user_id = await run_in_threadpool(services.auth.authenticate, username, password)
+    except AuthError as problem:
+        status = 429 if isinstance(problem, LoginLocked) else 401
+        return _login_page(request, next_path=next_path, message=problem.message(request.state.language), username=username, status=status)
+    grant = await run_in_threadpool(services.auth.start_session, user_id)
+    response = RedirectResponse(next_path, status_code=303)
+    settings = services.settings
+    response.set_cookie(
+        settings.session_cookie,
+        grant.secret,
+        max_age=int(settings.auth.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    services = services_of(request)
+    secret = request.state.session_secret
+    if secret:
+        await run_in_threadpool(services.auth.end_session, secret)
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(services.settings.session_cookie, path="/", httponly=True, samesite="lax", secure=services.settings.secure_cookies)
+    return response
+
+
+async def create_token(request: Request) -> Response:
+    services = services_of(request)
+    language = request.state.language
+    body = await read_json(request)
+    if isinstance(body, Response):
+        return body
+    if not isinstance(body, dict):
+        return error(422, "invalid_type", "The body must be a JSON object.", "请求体必须是 JSON 对象。", language)
+    for name in ("username", "password"):
+        if not isinstance(body.get(name), str) or not body.get(name):
+            return error(422, "required", f"'{name}' is required (a string).", f"必须提供 '{name}'（字符串）。", language, field=name)
+    try:
+        user_id = await run_in_threadpool(services.auth.authenticate, body["username"], body["password"])
+    except LoginLocked as problem:
+        return error(429, problem.code, problem.message_en, problem.message_zh, language, headers={"Retry-After": str(problem.retry_after)})
+    except AuthError as problem:
+        return error(401, problem.code, problem.message_en, problem.message_zh, language)
+    grant = await run_in_threadpool(services.auth.issue_token, user_id)
+    return JSONResponse(
+        {"access_token": grant.secret, "token_type": "bearer", "expires_at": grant.expires_at.isoformat()},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def revoke_token(request: Request) -> Response:
+    services = services_of(request)
+    token = request.state.token
+    if request.state.auth != "token" or not token:
+        return unauthenticated(request.state.language)
+    await run_in_threadpool(services.auth.revoke_token, token)
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    """Who the request is from: the user record, how they signed in, and the session's CSRF token
+    (scripts on our pages send it back as X-CSRF-Token)."""
+    if request.state.user is None:
+        return unauthenticated(request.state.language)
+    return JSONResponse({
+        "user": request.state.user,
+        "language": request.state.language,
+        "auth": request.state.auth,
+        "csrf_token": request.state.csrf_token,
+    }, headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[Route]:
+    return [
+        Route(LOGIN_PATH, login_form, methods=["GET"], name="login_form"),
+        Route(LOGIN_PATH, login, methods=["POST"], name="login"),
+        Route("/logout", logout, methods=["POST"], name="logout"),
+        Route("/api/v1/auth/token", create_token, methods=["POST"], name="api_create_token"),
+        Route("/api/v1/auth/token", revoke_token, methods=["DELETE"], name="api_revoke_token"),
+        Route("/api/v1/auth/me", me, methods=["GET"], name="api_me"),
+    ]

@@ -1,0 +1,184 @@
+"""Who is asking, in which language, and whether an unsafe request really comes from our pages.
+
+:class:`IdentityMiddleware` runs before every route and fills ``request.state``:
+
+* ``user`` — the signed-in user's record (as ``RecordService.get`` returns it) or None;
+* ``actor`` — the runtime :class:`~runtime.records.context.Actor` for that user and language;
+* ``language`` — ``"en"`` or ``"zh"``: Accept-Language when it names one of them, else the
+  user's own setting, else English;
+* ``auth`` — ``"token"``, ``"session"`` or None; ``csrf_token`` — the session's CSRF token
+  (pages put it in forms as ``csrf_token`` or send it as the ``X-CSRF-Token`` header).
+
+A bearer token (``Authorization: Bearer …``) is used alone when present: the session cookie is
+then ignored, and CSRF does not apply, since a browser never adds that header on its own. A
+request authenticated by the session cookie with an unsafe method (anything but GET, HEAD,
+OPTIONS) must carry the session's CSRF token, or it is refused with 403 before any route runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admin_ui.web.responses import error
+from runtime.errors import RecordError
+from runtime.records.context import SYSTEM, Actor
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+LANGUAGES = ("en", "zh")
+#: unsafe requests that use no ambient authority (they carry a username and password)
+CSRF_EXEMPT = frozenset({("POST", "/login"), ("POST", "/api/v1/auth/token")})
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first of en/zh in an Accept-Language header, by quality; None if it names neither."""
+    if not header:
+        return None
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else None
+
+
+def bearer_token(headers: Headers) -> str | None:
+    value = headers.get("authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class IdentityMiddleware:
+    """Fills ``request.state`` with the user, actor and language, and enforces CSRF (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request = Request(scope)
+        token = bearer_token(headers)
+        session_secret = None if token is not None else request.cookies.get(self.services.settings.session_cookie)
+        state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
+        if token is not None:
+            user_id = await run_in_threadpool(self.services.auth.token_user, token) if token else None
+            if user_id is not None:
+                state.update(auth="token", token=token)
+                state["user"] = await run_in_threadpool(self._user, user_id)
+        elif session_secret:
+            session = await run_in_threadpool(self.services.auth.session, session_secret)
+            if session is not None:
+                state.update(auth="session", csrf_token=session.csrf_token, session_secret=session_secret)
+                state["user"] = await run_in_threadpool(self._user, session.user_id)
+        user = state["user"]
+        if user is None:
+            state.update(auth=None, csrf_token=None, session_secret=None, token=None)
+        language = accepted_language(headers.get("accept-language")) or (user or {}).get("language") or "en"
+        language = language if language in LANGUAGES else "en"
+        state["language"] = language
+        state["actor"] = Actor(
+            user_id=user["id"] if user else None, language=language, time_zone=_zone(user)
+        )
+        state["bearer_attempted"] = token is not None
+        scope.setdefault("state", {}).update(state)
+
+        if state["auth"] == "session" and scope["method"] not in SAFE_METHODS and (scope["method"], scope["path"]) not in CSRF_EXEMPT:
+            ok, receive = await _check_csrf(headers, receive, state["csrf_token"])
+            if not ok:
+                response = error(
+                    403, "csrf_failed",
+                    "The form has expired or did not come from this site; reload the page and try again.",
+                    "表单已过期或并非来自本站，请刷新页面后重试。", language,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _user(self, user_id: str) -> dict[str, Any] | None:
+        try:
+            return self.services.records.get(SYSTEM, "user", user_id)
+        except RecordError:
+            return None
+
+
+def _zone(user: dict[str, Any] | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = (user or {}).get("time_zone") or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (KeyError, ValueError):
+        return "UTC"
+    return zone
+
+
+async def _check_csrf(headers: Headers, receive: Receive, expected: str | None) -> tuple[bool, Receive]:
+    """Whether the request carries ``expected`` (header or form field); the receive to use next."""
+    if not expected:
+        return False, receive
+    sent = headers.get(CSRF_HEADER)
+    if sent is not None:
+        return secrets.compare_digest(sent.encode(), expected.encode()), receive
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False, receive
+    messages: list[Message] = []
+    body = b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    if content_type == "application/x-www-form-urlencoded":
+        fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+        sent = fields.get(CSRF_FIELD)
+    else:
+        sent = await _multipart_field(headers, body, CSRF_FIELD)
+    ok = isinstance(sent, str) and secrets.compare_digest(sent.encode(), expected.encode())
+    return ok, replay
+
+
+async def _multipart_field(headers: Headers, body: bytes, name: str) -> str | None:
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def stream():
+        yield body
+
+    try:
+        form = await MultiPartParser(headers, stream()).parse()
+    except (MultiPartException, ValueError, KeyError):
+        return None
+    try:
+        value = form.get(name)
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()

@@ -1,0 +1,288 @@
+"""The :class:`Authenticator`: passwords, sessions, API tokens and the failed-login lock.
+
+Sessions and API tokens are random secrets handed to the client once; the database keeps only
+their SHA-256, so reading the table does not let anyone sign in. Each is revocable server-side
+(``revoked_at``) and expires. A user who is disabled (``active`` false) or removed stops being
+resolved at once: every lookup joins the ``user`` table, so no cached session outlives the change.
+
+Repeated failures for one username lock sign-in for that username for a while, whether or not the
+user exists (the answer never tells which usernames exist).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from runtime.auth.errors import InvalidCredentials, LoginLocked
+from runtime.auth.tables import API_TOKEN, CREDENTIAL, LOGIN_THROTTLE, SESSION
+
+__all__ = ["AuthSettings", "Authenticator", "Grant"]
+
+USER_OBJECT = "user"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How long grants live and how hard sign-in is throttled."""
+
+    session_lifetime: dt.timedelta = dt.timedelta(days=7)
+    token_lifetime: dt.timedelta = dt.timedelta(days=30)
+    #: consecutive failures (within ``failure_window``) that lock a username
+    max_failures: int = 5
+    failure_window: dt.timedelta = dt.timedelta(minutes=15)
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+    #: argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile)
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A session or API token just issued: ``secret`` is shown to the client once, never stored."""
+
+    secret: str
+    user_id: str
+    expires_at: dt.datetime
+    csrf_token: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session: whose it is and the CSRF token bound to it."""
+
+    user_id: str
+    csrf_token: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)
+
+
+class Authenticator:
+    """Signs users in and resolves the sessions and tokens they present, for one site."""
+
+    def __init__(self, site, settings: AuthSettings | None = None, *, clock: Callable[[], dt.datetime] = _utcnow):
+        self.site = site
+        self.settings = settings or AuthSettings()
+        self.clock = clock
+        self.hasher = PasswordHasher(
+            time_cost=self.settings.argon2_time_cost,
+            memory_cost=self.settings.argon2_memory_cost,
+            parallelism=self.settings.argon2_parallelism,
+        )
+        # verified against when the username is unknown, so both cases take the same time
+        self._decoy = self.hasher.hash(secrets.token_hex(16))
+
+    # -- tables ----------------------------------------------------------------------------
+
+    @property
+    def _credential(self) -> sa.Table:
+        return self.site.platform[CREDENTIAL]
+
+    @property
+    def _session(self) -> sa.Table:
+        return self.site.platform[SESSION]
+
+    @property
+    def _token(self) -> sa.Table:
+        return self.site.platform[API_TOKEN]
+
+    @property
+    def _throttle(self) -> sa.Table:
+        return self.site.platform[LOGIN_THROTTLE]
+
+    @property
+    def _user(self) -> sa.Table:
+        return self.site.table(USER_OBJECT)
+
+    def _active_user(self) -> sa.ColumnElement[bool]:
+        user = self._user
+        return sa.and_(user.c.deleted_at.is_(None), sa.func.coalesce(user.c.active, sa.true()) == sa.true())
+
+    # -- passwords -------------------------------------------------------------------------
+
+    def set_password(self, user_id: str, password: str, *, connection: sa.Connection | None = None) -> None:
+        """Store (or replace) a user's password, as an argon2id hash; ends the user's sessions and tokens."""
+        if not isinstance(password, str) or not password:
+            raise ValueError("a password must be a non-empty string")
+        hashed = self.hasher.hash(password)
+        now = self.clock()
+        with self._connection(connection) as conn:
+            table = self._credential
+            updated = conn.execute(sa.update(table).where(table.c.user_id == user_id).values(password_hash=hashed, changed_at=now))
+            if updated.rowcount == 0:
+                conn.execute(sa.insert(table).values(user_id=user_id, password_hash=hashed, changed_at=now))
+            self._revoke_user(conn, user_id, now)
+
+    def authenticate(self, username: str, password: str) -> str:
+        """The id of the active user with this username and password.
+
+        Raises :class:`LoginLocked` while the username is locked, :class:`InvalidCredentials`
+        otherwise (unknown user, wrong password, disabled user alike).
+        """
+        key = username.strip().lower()[:150] if isinstance(username, str) else ""
+        now = self.clock()
+        with self.site.begin() as conn:
+            self._check_lock(conn, key, now)
+            user, credential = self._user, self._credential
+            row = conn.execute(
+                sa.select(user.c.id, credential.c.password_hash)
+                .select_from(user.join(credential, credential.c.user_id == user.c.id))
+                .where(sa.func.lower(user.c.username) == key, self._active_user())
+            ).first()
+        stored = row.password_hash if row is not None else self._decoy
+        ok = False
+        if isinstance(password, str):
+            try:
+                ok = self.hasher.verify(stored, password) and row is not None
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                ok = False
+        if not ok:
+            with self.site.begin() as conn:
+                locked = self._record_failure(conn, key, now)
+            if locked:
+                raise LoginLocked(int(self.settings.lockout.total_seconds()))
+            raise InvalidCredentials()
+        with self.site.begin() as conn:
+            conn.execute(sa.delete(self._throttle).where(self._throttle.c.username == key))
+            if self.hasher.check_needs_rehash(stored):
+                conn.execute(
+                    sa.update(self._credential)
+                    .where(self._credential.c.user_id == row.id)
+                    .values(password_hash=self.hasher.hash(password), changed_at=now)
+                )
+        return row.id
+
+    def _check_lock(self, conn: sa.Connection, key: str, now: dt.datetime) -> None:
+        locked_until = conn.execute(sa.select(self._throttle.c.locked_until).where(self._throttle.c.username == key)).scalar()
+        locked_until = _aware(locked_until)
+        if locked_until is not None and locked_until > now:
+            raise LoginLocked(int((locked_until - now).total_seconds()) + 1)
+
+    def _record_failure(self, conn: sa.Connection, key: str, now: dt.datetime) -> bool:
+        """Count a failure; whether it locks the username."""
+        table, settings = self._throttle, self.settings
+        row = conn.execute(sa.select(table).where(table.c.username == key)).first()
+        failures = 1
+        if row is not None and _aware(row.last_failure_at) > now - settings.failure_window and row.locked_until is None:
+            failures = row.failures + 1
+        locked_until = now + settings.lockout if failures >= settings.max_failures else None
+        values = {"failures": 0 if locked_until else failures, "last_failure_at": now, "locked_until": locked_until}
+        if row is None:
+            conn.execute(sa.insert(table).values(username=key, **values))
+        else:
+            conn.execute(sa.update(table).where(table.c.username == key).values(**values))
+        return locked_until is not None
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def start_session(self, user_id: str) -> Grant:
+        """A new session for ``user_id`` with its own CSRF token."""
+        secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = self.clock()
+        expires = now + self.settings.session_lifetime
+        with self.site.begin() as conn:
+            conn.execute(
+                sa.insert(self._session).values(id_hash=_digest(secret), user_id=user_id, csrf_token=csrf, created_at=now, expires_at=expires)
+            )
+        return Grant(secret, user_id, expires, csrf)
+
+    def session(self, secret: str) -> SessionInfo | None:
+        """The live session behind ``secret``, or None (unknown, expired, revoked, user disabled)."""
+        if not secret:
+            return None
+        table, user = self._session, self._user
+        with self.site.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(table.c.user_id, table.c.csrf_token, table.c.expires_at)
+                .select_from(table.join(user, user.c.id == table.c.user_id))
+                .where(table.c.id_hash == _digest(secret), table.c.revoked_at.is_(None), self._active_user())
+            ).first()
+        if row is None or _aware(row.expires_at) <= self.clock():
+            return None
+        return SessionInfo(row.user_id, row.csrf_token)
+
+    def end_session(self, secret: str) -> None:
+        """Revoke the session behind ``secret`` (signing out); unknown secrets are ignored."""
+        with self.site.begin() as conn:
+            conn.execute(
+                sa.update(self._session)
+                .where(self._session.c.id_hash == _digest(secret), self._session.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    def issue_token(self, user_id: str) -> Grant:
+        """A new bearer token for ``user_id``."""
+        secret = secrets.token_urlsafe(32)
+        now = self.clock()
+        expires = now + self.settings.token_lifetime
+        with self.site.begin() as conn:
+            conn.execute(sa.insert(self._token).values(token_hash=_digest(secret), user_id=user_id, created_at=now, expires_at=expires))
+        return Grant(secret, user_id, expires)
+
+    def token_user(self, secret: str) -> str | None:
+        """The user id of a live token, or None (unknown, expired, revoked, user disabled)."""
+        if not secret:
+            return None
+        table, user = self._token, self._user
+        with self.site.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(table.c.user_id, table.c.expires_at)
+                .select_from(table.join(user, user.c.id == table.c.user_id))
+                .where(table.c.token_hash == _digest(secret), table.c.revoked_at.is_(None), self._active_user())
+            ).first()
+        if row is None or _aware(row.expires_at) <= self.clock():
+            return None
+        return row.user_id
+
+    def revoke_token(self, secret: str) -> bool:
+        """Revoke a token; whether a live one was revoked."""
+        with self.site.begin() as conn:
+            result = conn.execute(
+                sa.update(self._token)
+                .where(self._token.c.token_hash == _digest(secret), self._token.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+        return result.rowcount == 1
+
+    # -- whole users -----------------------------------------------------------------------
+
+    def revoke_user(self, user_id: str) -> None:
+        """End every session and token of a user (after disabling them, or a password change)."""
+        with self.site.begin() as conn:
+            self._revoke_user(conn, user_id, self.clock())
+
+    def _revoke_user(self, conn: sa.Connection, user_id: str, now: dt.datetime) -> None:
+        for table in (self._session, self._token):
+            conn.execute(sa.update(table).where(table.c.user_id == user_id, table.c.revoked_at.is_(None)).values(revoked_at=now))
+
+    def has_password(self, user_id: str) -> bool:
+        with self.site.engine.connect() as conn:
+            return conn.execute(sa.select(self._credential.c.user_id).where(self._credential.c.user_id == user_id)).first() is not None
+
+    def _connection(self, connection: sa.Connection | None):
+        if connection is not None:
+            return nullcontext(connection)
+        return self.site.begin()

@@ -1,0 +1,127 @@
+"""Fixtures for the web tests: one site per test module (SQLite, or PostgreSQL when asked).
+
+Initialising a site installs every shipped object, so it is done once per module rather than per
+test; tests keep out of each other's way by creating their own users and records (unique names).
+Like the ``engine`` fixture of tests/conftest.py, the site lives in a new SQLite file or, when
+``TESSERA_TEST_DATABASE_URL`` is set, in a PostgreSQL schema of its own dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from admin_ui.web.app import create_app
+from admin_ui.web.settings import Settings
+from runtime.auth import Authenticator, AuthSettings
+from runtime.records.context import SYSTEM
+from runtime.site import init_site
+
+from starlette.exceptions import StarletteDeprecationWarning
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2; the test client works the same with httpx, which the project pins.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+#: argon2 at its cheapest: the tests check behaviour, not hashing cost
+FAST_AUTH = AuthSettings(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1, max_failures=3, lockout=dt.timedelta(minutes=5))
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="module")
+def web_engine(tmp_path_factory) -> Iterator[sa.Engine]:
+    url = os.environ.get("TESSERA_TEST_DATABASE_URL")
+    if not url:
+        engine = sa.create_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'site.sqlite'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def web_site(web_engine):
+    return init_site(web_engine)
+
+
+@pytest.fixture(scope="module")
+def app(web_site):
+    return create_app(Settings(auth=FAST_AUTH), site=web_site)
+
+
+@pytest.fixture(scope="module")
+def services(app):
+    return app.state.services
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, headers={"Accept-Language": "en"}) as test_client:
+        yield test_client
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def make_user(services):
+    """Create a user who can sign in: ``make_user(admin=False, **values)`` → the user record."""
+
+    def make(*, admin: bool = False, password: str = PASSWORD, **values):
+        values.setdefault("username", unique("user"))
+        values.setdefault("name", values["username"].title())
+        values.setdefault("language", "en")
+        user = services.records.create(SYSTEM, "user", values)
+        services.auth.set_password(user["id"], password)
+        if admin:
+            from runtime.security import ADMINISTRATOR, assign
+
+            assign(services.site, user["id"], roles=[ADMINISTRATOR])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def bearer():
+    """``bearer(client, username)`` → headers with a fresh API token for the user."""
+
+    def headers(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return headers
+
+
+@pytest.fixture
+def sign_in():
+    """``sign_in(client, username)``: sign in through the login form; returns the session's CSRF token."""
+
+    def session(client: TestClient, username: str, password: str = PASSWORD) -> str:
+        response = client.post("/login", data={"username": username, "password": password, "next": "/api/v1/auth/me"}, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        me = client.get("/api/v1/auth/me")
+        assert me.status_code == 200, me.text
+        return me.json()["csrf_token"]
+
+    return session

@@ -1,0 +1,118 @@
+"""Sign-in through the web app: login form and session cookie, CSRF, API tokens, lockout, disabling."""
+
+from __future__ import annotations
+
+from runtime.records.context import SYSTEM
+
+
+def test_login_page_renders_escaped_and_in_the_requested_language(client):
+    response = client.get("/login?next=/x", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert response.status_code == 200
+    assert "用户名" in response.text and 'name="next" value="/x"' in response.text
+    hostile = client.get('/login?next=/"><script>alert(1)</script>')
+    assert "<script>alert(1)" not in hostile.text
+
+
+def test_login_sets_an_httponly_lax_cookie_and_logout_revokes_it(client, make_user, sign_in, services):
+    user = make_user()
+    response = client.post("/login", data={"username": user["username"], "password": "correct horse", "next": "/api/v1/objects"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/api/v1/objects"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    secret = client.cookies["tessera_session"]
+    me = client.get("/api/v1/auth/me").json()
+    assert me["user"]["id"] == user["id"] and me["auth"] == "session" and me["csrf_token"]
+
+    # logging out without the CSRF token is refused; with it, the session is revoked server-side
+    assert client.post("/logout", follow_redirects=False).status_code == 403
+    out = client.post("/logout", data={"csrf_token": me["csrf_token"]}, follow_redirects=False)
+    assert out.status_code == 303
+    assert services.auth.session(secret) is None
+    client.cookies.set("tessera_session", secret)  # replaying the old cookie does not work
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_wrong_password_and_open_redirects_are_refused(client, make_user):
+    user = make_user()
+    bad = client.post("/login", data={"username": user["username"], "password": "nope"})
+    assert bad.status_code == 401 and "incorrect" in bad.text
+    redirected = client.post(
+        "/login", data={"username": user["username"], "password": "correct horse", "next": "//evil.example/"}, follow_redirects=False
+    )
+    assert redirected.headers["location"] == "/"
+
+
+def test_csrf_is_required_for_cookie_writes_but_not_for_bearer_calls(client, make_user, sign_in, bearer):
+    user = make_user()
+    csrf = sign_in(client, user["username"])
+    body = {"name": "CSRF Dept", "code": "csrf_" + user["username"]}
+    refused = client.post("/api/v1/objects/department/records", json=body)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "csrf_failed"
+    wrong = client.post("/api/v1/objects/department/records", json=body, headers={"X-CSRF-Token": "guess"})
+    assert wrong.status_code == 403
+    made = client.post("/api/v1/objects/department/records", json=body, headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201, made.text
+    # a bearer token is used alone, even with the cookie present, and needs no CSRF token
+    headers = bearer(client, user["username"])
+    body["code"] += "_2"
+    assert client.post("/api/v1/objects/department/records", json=body, headers=headers).status_code == 201
+
+
+def test_token_lifecycle_and_revocation(client, make_user):
+    user = make_user()
+    issued = client.post("/api/v1/auth/token", json={"username": user["username"], "password": "correct horse"})
+    assert issued.status_code == 200
+    data = issued.json()
+    assert data["token_type"] == "bearer" and data["expires_at"] and len(data["access_token"]) >= 32
+    headers = {"Authorization": f"Bearer {data['access_token']}"}
+    assert client.get("/api/v1/objects", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    again = client.get("/api/v1/objects", headers=headers)
+    assert again.status_code == 401 and again.json()["errors"][0]["code"] == "unauthenticated"
+    assert "Bearer" in again.headers["www-authenticate"]
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 401
+
+
+def test_token_requests_are_checked(client, make_user):
+    user = make_user()
+    assert client.post("/api/v1/auth/token", content=b"{not json").json()["errors"][0]["code"] == "invalid_json"
+    missing = client.post("/api/v1/auth/token", json={"username": user["username"]})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "password"
+    wrong = client.post("/api/v1/auth/token", json={"username": user["username"], "password": "x"})
+    assert wrong.status_code == 401 and wrong.json()["errors"][0]["code"] == "invalid_credentials"
+    unknown = client.post("/api/v1/auth/token", json={"username": "nobody_here", "password": "x"})
+    assert unknown.json() == wrong.json()  # does not say which usernames exist
+    assert client.get("/api/v1/objects", headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert client.get("/api/v1/objects").status_code == 401
+
+
+def test_repeated_failures_lock_the_username(client, make_user):
+    user = make_user()
+    attempt = {"username": user["username"], "password": "wrong"}
+    statuses = [client.post("/api/v1/auth/token", json=attempt).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    locked = client.post("/api/v1/auth/token", json={"username": user["username"], "password": "correct horse"})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    assert locked.json()["errors"][0]["code"] == "login_locked"
+    zh = client.post("/api/v1/auth/token", json=attempt, headers={"Accept-Language": "zh"})
+    assert "秒" in zh.json()["errors"][0]["message"]
+
+
+def test_disabling_a_user_ends_their_session_and_tokens(client, make_user, sign_in, bearer, services):
+    user = make_user()
+    headers = bearer(client, user["username"])
+    sign_in(client, user["username"])
+    assert client.get("/api/v1/auth/me").status_code == 200
+    services.records.update(SYSTEM, "user", user["id"], {"active": False})
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert client.get("/api/v1/objects", headers=headers).status_code == 401
+    assert client.post("/api/v1/auth/token", json={"username": user["username"], "password": "correct horse"}).status_code == 401
+
+
+def test_language_follows_accept_language_then_the_users_setting(client, make_user, bearer):
+    user = make_user(language="zh")
+    headers = bearer(client, user["username"])
+    client.headers.pop("Accept-Language")
+    assert client.get("/api/v1/auth/me", headers=headers).json()["language"] == "zh"
+    assert client.get("/api/v1/auth/me", headers={**headers, "Accept-Language": "en-GB,en;q=0.8"}).json()["language"] == "en"
+    assert client.get("/api/v1/auth/me", headers={**headers, "Accept-Language": "fr, zh;q=0.5, en;q=0.4"}).json()["language"] == "zh"
