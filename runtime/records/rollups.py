@@ -40,18 +40,48 @@ def parents_of(model: m.ObjectModel, records: Iterable[Mapping[str, Any]]) -> di
     return found
 
 
-def relevant_change(model: m.ObjectModel, changed: Iterable[str], filter_fields: Mapping[str, frozenset[str] | None]) -> bool:
-    """Whether changing ``changed`` fields of a child can change a roll-up over it."""
+def relevant_change(model: m.ObjectModel, changed: Iterable[str], reads: Mapping[str, frozenset[str] | None]) -> bool:
+    """Whether changing ``changed`` fields of a child can change a roll-up over it.
+
+    ``reads`` maps each roll-up (``parent.field``) over this object to the child's stored fields
+    its summarised value and filter read, through formula fields too (None: any change may).
+    """
     changed = set(changed)
     for source in model.rollup_sources:
         rollup = source.rollup
-        if rollup.relation_field in changed or (rollup.summarized_field and rollup.summarized_field in changed):
+        if rollup.relation_field in changed:
             return True
-        if rollup.filter:
-            fields = filter_fields.get(rollup.filter)
-            if fields is None or fields & changed:
-                return True
+        fields = reads.get(f"{source.parent}.{rollup.api_name}")
+        if fields is None or fields & changed:
+            return True
     return False
+
+
+def rollup_reads(formulas, model: m.ObjectModel, rollup) -> frozenset[str] | None:
+    """The stored fields of the child ``model`` a roll-up's value and filter read (None: unbounded)."""
+    fields: set[str] = set()
+    summarised = rollup.summarized_field
+    if summarised:
+        spec = model.fields.get(summarised)
+        if spec is not None and spec.type == "formula":
+            try:
+                read, _ = formulas.formula_inputs(model, formulas.field_formula(model, summarised))
+            except Exception:  # a formula that does not check: be safe, refresh on any change
+                return None
+            if read is None:
+                return None
+            fields |= read
+        else:
+            fields.add(summarised)
+    if rollup.filter:
+        try:
+            read, _ = formulas.formula_inputs(model, formulas.compiled(model.name, rollup.filter, "rule"))
+        except Exception:
+            return None
+        if read is None:
+            return None
+        fields |= read
+    return frozenset(fields)
 
 
 def refresh(ctx: WriteContext, parents: Mapping[str, Iterable[str]], depth: int = 0) -> None:
@@ -92,8 +122,8 @@ def _filter_sql(ctx: WriteContext, child: sa.Table, rollup) -> sa.ColumnElement 
         compiled = ctx.formulas.compiled(rollup.child_object, rollup.filter, "rule")
     except Exception:  # a filter that does not check is reported by the metadata checks
         return None
-    if compiled.cross_object:
-        return None
+    if compiled.cross_object or any(name not in child.c for name in compiled.fields):
+        return None  # reads other records or formula fields: evaluated in Python
 
     def columns(path: tuple[str, ...]):
         return child.c[path[0]]
@@ -135,18 +165,24 @@ def _python_aggregates(ctx: WriteContext, model: m.ObjectModel, parent: sa.Table
         compiled = ctx.formulas.compiled(rollup.child_object, rollup.filter, "rule") if rollup.filter else None
         summarised = rollup.summarized_field
         formula_field = summarised and not child_model.fields[summarised].stored
+        # formula fields the filter and the summarised formula read, each after those it reads
+        needed: list[str] = []
+        if compiled is not None:
+            needed += ctx.formulas.formula_inputs(child_model, compiled)[1]
+        if formula_field:
+            needed += [name for name in ctx.formulas.formula_inputs(child_model, ctx.formulas.field_formula(child_model, summarised))[1] if name not in needed]
+            needed.append(summarised)
         for row in rows:
             record = mapper.from_row(row._mapping)
+            if needed:
+                record = ctx.formulas.with_formula_fields(child_model, needed, record, ctx.actor, ctx.prefetch)
             if compiled is not None:
                 scope = record
                 if compiled.cross_object:
                     scope = {**record, **ctx.prefetch(child_model, record, compiled.cross_object)}
                 if compiled.run(scope, prior=None, is_new=False, env=ctx.formulas.env(ctx.actor)) is not True:
                     continue
-            if formula_field:
-                value = ctx.formulas.field_values(child_model, [summarised], record, ctx.actor, ctx.prefetch)[summarised]
-            else:
-                value = record.get(summarised) if summarised else 1
+            value = record.get(summarised) if summarised else 1
             groups[record[rollup.relation_field]].append(value)
         for parent_id in ids:
             values = [value for value in groups.get(parent_id, []) if value is not None]

@@ -50,10 +50,14 @@ def check_business_type(
             if spec.stored and spec.type not in ("auto_number", "rollup", "checkbox"):
                 errors.append(field_error(name, "required"))
 
+    stage_field = model.definition.stage_field
+    staged = business_type is not None and bool(business_type.stages) and stage_field
     for name, labels in model.value_labels.items():
         values = _values(record.get(name))
         if not values:
             continue
+        if staged and name == stage_field:
+            continue  # the stage check below says it once, and more precisely
         previous = set(_values(old.get(name)))
         subset = business_type.picklist_values.get(name) if business_type is not None else None
         for value in values:
@@ -66,12 +70,15 @@ def check_business_type(
                 errors.append(field_error(name, "choice_not_in_business_type", value=value, business_type=bt_name))
         errors.extend(_dependent(model, name, record, values, previous))
 
-    stage_field = model.definition.stage_field
-    if business_type is not None and business_type.stages and stage_field:
+    if staged:
         stage = record.get(stage_field)
         stages = {item.value for item in business_type.stages}
-        if stage not in _BLANK and stage not in stages and stage != old.get(stage_field):
-            errors.append(field_error(stage_field, "stage_not_in_business_type", value=stage, business_type=bt_name))
+        if stage not in _BLANK and stage != old.get(stage_field):
+            choice = model.value_labels.get(stage_field, {}).get(stage)
+            if choice is not None and not choice.active:
+                errors.append(field_error(stage_field, "inactive_choice", value=stage))
+            elif stage not in stages:
+                errors.append(field_error(stage_field, "stage_not_in_business_type", value=stage, business_type=bt_name))
     return errors
 
 

@@ -62,6 +62,7 @@ class RecordService:
         self._formulas: FormulaSupport | None = None
         self._mappers: dict[str, RowMapper] = {}
         self._rule_formulas: dict[str, list[str]] = {}
+        self._rollup_inputs: dict[str, dict[str, frozenset[str] | None]] = {}
         self.reader = RecordReader(
             lambda: self.site.tables,
             self.models,
@@ -80,6 +81,7 @@ class RecordService:
             self._formulas = FormulaSupport(self.site.registry)
             self._mappers = {}
             self._rule_formulas = {}
+            self._rollup_inputs = {}
             self.reader._statements.clear()
         return self._models
 
@@ -245,19 +247,21 @@ class RecordService:
         prior = _formula_view(model, old) if old is not None else None
         needed = self._formulas_read_by_rules(model)
         if needed:
-            view.update(ctx.formulas.field_values(model, needed, view, ctx.actor, ctx.prefetch))
+            view = ctx.formulas.with_formula_fields(model, needed, view, ctx.actor, ctx.prefetch)
         return ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
 
     def _formulas_read_by_rules(self, model: m.ObjectModel) -> list[str]:
         """The formula fields validation rules read (computed before the rules run)."""
         if model.name not in self._rule_formulas:
-            read: set[str] = set()
+            needed: list[str] = []
             for rule in model.definition.validation_rules:
                 try:
-                    read |= self.formulas.compiled(model.name, rule.condition, "validation").fields
+                    compiled = self.formulas.compiled(model.name, rule.condition, "validation")
                 except formula.FormulaError:
                     continue
-            self._rule_formulas[model.name] = [name for name in model.formulas if name in read]
+                # formula fields reading formula fields come after those they read
+                needed += [name for name in self.formulas.formula_inputs(model, compiled)[1] if name not in needed]
+            self._rule_formulas[model.name] = needed
         return self._rule_formulas[model.name]
 
     def _unique_errors(self, ctx: WriteContext, model: m.ObjectModel, records: Sequence[Mapping[str, Any]], own_ids: Sequence[str | None]) -> dict[int, list[FieldError]]:
@@ -450,21 +454,19 @@ class RecordService:
                 if result.rowcount != 1:
                     raise self._conflict(model, old["version"], version if version is not None else old["version"])
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
-                if model.rollup_sources and rollups.relevant_change(model, changes, self._filter_fields(model)):
+                if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
                     rollups.refresh(ctx, parents)
             return self.reader.get(ctx.connection, actor, object_name, record_id)
 
-    def _filter_fields(self, model: m.ObjectModel) -> dict[str, frozenset[str] | None]:
-        found: dict[str, frozenset[str] | None] = {}
-        for source in model.rollup_sources:
-            text = source.rollup.filter
-            if text:
-                try:
-                    compiled = self.formulas.compiled(model.name, text, "rule")
-                    found[text] = None if compiled.cross_object else compiled.fields
-                except formula.FormulaError:
-                    found[text] = None
+    def _rollup_reads(self, model: m.ObjectModel) -> dict[str, frozenset[str] | None]:
+        """Per roll-up over ``model``: the fields whose change can change it (see rollups.relevant_change)."""
+        found = self._rollup_inputs.get(model.name)
+        if found is None:
+            found = self._rollup_inputs[model.name] = {
+                f"{source.parent}.{source.rollup.api_name}": rollups.rollup_reads(self.formulas, model, source.rollup)
+                for source in model.rollup_sources
+            }
         return found
 
     def _check_version(self, model: m.ObjectModel, old: Mapping[str, Any], version: int | None) -> None:

@@ -84,3 +84,18 @@ def test_concurrent_children_are_all_counted(lab):
         thread.join()
     assert not failures
     assert summary(service, actor, north)[:3] == (20, 0, Decimal("20.00"))
+
+
+def test_a_rollup_over_formulas_follows_the_fields_they_read(lab):
+    # large_total sums the formula total (cost * quantity) of the samples whose total exceeds 10:
+    # a change of cost or quantity changes both what is summed and what is counted in.
+    service, actor, north, south = lab
+    small = service.create(actor, "lab_sample", sample_input(north, cost="5", quantity=1))
+    service.create(actor, "lab_sample", sample_input(north, cost="5", quantity=3))
+    assert service.get(actor, "lab_site", north)["large_total"] == Decimal("15.00")
+    service.update(actor, "lab_sample", small["id"], {"quantity": 4})
+    assert service.get(actor, "lab_site", north)["large_total"] == Decimal("35.00")
+    service.update(actor, "lab_sample", small["id"], {"cost": "2"})
+    assert service.get(actor, "lab_site", north)["large_total"] == Decimal("15.00")
+    service.update(actor, "lab_sample", small["id"], {"site": south, "cost": "3"})
+    assert service.get(actor, "lab_site", south)["large_total"] == Decimal("12.00")
