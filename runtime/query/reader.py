@@ -104,7 +104,9 @@ class RecordReader:
         model = models.get(object_name)
         errors: list[FieldError] = []
         visible = self.access.readable_fields(actor, object_name)
-        names = list(fields) if fields is not None else [name for name in model.fields if visible is None or name in visible]
+        names = list(fields) if fields is not None else list(model.fields)
+        if visible is not None:  # hidden fields stay hidden when asked for by name too
+            names = [name for name in names if name.split(".")[0] in visible]
         for required in ("version", "id"):
             if required not in names:
                 names.insert(0, required)
@@ -202,7 +204,9 @@ class RecordReader:
         # The statement is built once per shape and reused (SQLAlchemy caches its compiled form);
         # a security predicate that depends on the actor makes the shape per-actor, so only
         # predicate-free shapes are kept.
-        key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state)
+        # the fields the actor may read are part of the shape: actors differ in them
+        visible = self.access.readable_fields(actor, object_name)
+        key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state, visible)
         cached = self._statements.get(key)
         if cached is None:
             scope, where = self.scope(actor, object_name, "read", state=state)
