@@ -78,6 +78,26 @@ def client(app) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def client_for():
+    """``client_for(app)``: a test client for another app (closed after the test)."""
+    opened = []
+
+    def make(other_app) -> TestClient:
+        test_client = TestClient(other_app, headers={"Accept-Language": "en"})
+        opened.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in opened:
+        test_client.close()
+
+
+@pytest.fixture
+def fast_auth() -> AuthSettings:
+    return FAST_AUTH
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 

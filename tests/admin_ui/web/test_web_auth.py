@@ -43,7 +43,7 @@ def test_wrong_password_and_open_redirects_are_refused(client, make_user):
 
 
 def test_csrf_is_required_for_cookie_writes_but_not_for_bearer_calls(client, make_user, sign_in, bearer):
-    user = make_user()
+    user = make_user(admin=True)
     csrf = sign_in(client, user["username"])
     body = {"name": "CSRF Dept", "code": "csrf_" + user["username"]}
     refused = client.post("/api/v1/objects/department/records", json=body)
