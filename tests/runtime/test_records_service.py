@@ -335,3 +335,34 @@ def test_concurrent_creates_never_share_an_auto_number(service, actor, site_id):
     assert not failures
     assert len(codes) == len(set(codes)) == 20
     assert service.get(actor, "lab_site", site_id)["sample_count"] == 20
+
+
+def test_concurrent_writers_of_different_fields_keep_each_others_changes(service, actor, site_id):
+    # Without a version, each update still writes only what it changes, on the row it locked:
+    # no writer puts back a value another writer replaced, and every change is in the history.
+    record = service.create(actor, "lab_sample", sample_input(site_id, cost=0, label_text="L0"))
+    rounds = 6
+    failures: list[BaseException] = []
+
+    def write(field, values):
+        try:
+            for value in values:
+                service.update(actor, "lab_sample", record["id"], {field: value})
+        except BaseException as error:  # pragma: no cover - reported below
+            failures.append(error)
+
+    threads = [
+        threading.Thread(target=write, args=("cost", [str(n) for n in range(1, rounds + 1)])),
+        threading.Thread(target=write, args=("label_text", [f"L{n}" for n in range(1, rounds + 1)])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    final = service.get(actor, "lab_sample", record["id"])
+    assert (final["cost"], final["label_text"]) == (Decimal(rounds), f"L{rounds}")
+    assert final["version"] == 1 + 2 * rounds
+    changes = [entry for entry in service.history(actor, "lab_sample", record["id"]) if entry["field"] != "_created"]
+    assert sorted(entry["new_value"] for entry in changes if entry["field"] == "label_text") == sorted(f"L{n}" for n in range(1, rounds + 1))
+    assert len(changes) == 2 * rounds
