@@ -22,7 +22,8 @@ PasswordOption = typer.Option(..., "--password", prompt=True, hide_input=True, c
 def _assign_administrator(site, user_id: str) -> None:
     from runtime.security import ADMINISTRATOR, assign
 
-    assign(site, user_id, roles=[ADMINISTRATOR])
+    # the administrator role reaches every record; the administrator profile allows every object
+    assign(site, user_id, roles=[ADMINISTRATOR], profiles=[ADMINISTRATOR])
 
 
 @app.command("create")

@@ -21,6 +21,7 @@ from admin_ui.web.app import create_app
 from admin_ui.web.settings import Settings
 from runtime.auth import Authenticator, AuthSettings
 from runtime.records.context import SYSTEM
+from runtime.security import ADMINISTRATOR, assign
 from runtime.site import init_site
 
 from starlette.exceptions import StarletteDeprecationWarning
@@ -104,18 +105,18 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture
 def make_user(services):
-    """Create a user who can sign in: ``make_user(admin=False, **values)`` → the user record."""
+    """Create a user who can sign in: ``make_user(admin=False, roles=…, profiles=…, **values)`` → the record."""
 
-    def make(*, admin: bool = False, password: str = PASSWORD, **values):
+    def make(*, admin: bool = False, password: str = PASSWORD, roles=None, profiles=None, **values):
         values.setdefault("username", unique("user"))
         values.setdefault("name", values["username"].title())
         values.setdefault("language", "en")
         user = services.records.create(SYSTEM, "user", values)
         services.auth.set_password(user["id"], password)
         if admin:
-            from runtime.security import ADMINISTRATOR, assign
-
-            assign(services.site, user["id"], roles=[ADMINISTRATOR])
+            roles, profiles = [ADMINISTRATOR], [ADMINISTRATOR]
+        if roles is not None or profiles is not None:
+            assign(services.site, user["id"], roles=roles, profiles=profiles)
         return user
 
     return make
