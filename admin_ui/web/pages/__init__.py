@@ -1,0 +1,63 @@
+"""The end-user pages: apps, list views, record pages, forms and stage paths, drawn from metadata.
+
+:func:`routes` is what the web app mounts. Every page answers at its path as HTML and at the
+same path plus ``.json`` with the same data (see :mod:`admin_ui.web.pages.rendering`).
+
+    /app                                   apps and their tabs
+    /app/search?q=                         global search
+    /app/language                          POST: the user's language
+    /app/{app}                             an app's tabs
+    /app/{app}/{object}                    list view (filters, sort, quick search, scopes, pages)
+    /app/{app}/{object}/kanban             kanban by the stage field
+    /app/{app}/{object}/lookup?field=&q=   type-ahead for a reference field
+    /app/{app}/{object}/form               POST (htmx): the form's fields for the values so far
+    /app/{app}/{object}/new                GET form, POST create
+    /app/{app}/{object}/{id}               detail
+    /app/{app}/{object}/{id}/edit          GET form, POST update
+    /app/{app}/{object}/{id}/delete        POST: to the recycle bin
+    /app/{app}/{object}/{id}/restore       POST: back from the recycle bin
+    /app/{app}/{object}/{id}/stage         POST: move along the stage path
+    /app/{app}/{object}/{id}/key-event     POST: complete a key event
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from admin_ui.web.pages import forms, lists, navigation, records, search, stages
+from admin_ui.web.pages.rendering import STATIC_DIR
+
+__all__ = ["routes"]
+
+
+def _twin(path: str, endpoint, methods: list[str] | None = None) -> list[Route]:
+    """The page at ``path`` and its ``.json`` twin (listed first, so ``{id}`` never eats ``.json``)."""
+    return [Route(f"{path}.json", endpoint, methods=methods), Route(path, endpoint, methods=methods)]
+
+
+def routes() -> list[BaseRoute]:
+    """Every page route, and the static files the pages use."""
+    base = "/app/{app}/{object}"
+    record = base + "/{id}"
+    return [
+        Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
+        Route("/", navigation.home),
+        *_twin("/app", navigation.home),
+        *_twin("/app/search", search.search),
+        *_twin("/app/language", navigation.switch_language, ["POST"]),
+        *_twin("/app/{app}", navigation.app_home),
+        *_twin(base, lists.list_view),
+        *_twin(base + "/kanban", lists.kanban),
+        *_twin(base + "/lookup", lists.lookup),
+        *_twin(base + "/form", forms.reevaluate, ["POST"]),
+        *_twin(base + "/new", forms.new_form, ["GET"]),
+        *_twin(base + "/new", forms.create, ["POST"]),
+        *_twin(record, records.detail),
+        *_twin(record + "/edit", forms.edit_form, ["GET"]),
+        *_twin(record + "/edit", forms.update, ["POST"]),
+        *_twin(record + "/delete", records.delete, ["POST"]),
+        *_twin(record + "/restore", records.restore, ["POST"]),
+        *_twin(record + "/stage", stages.move, ["POST"]),
+        *_twin(record + "/key-event", stages.key_event, ["POST"]),
+    ]

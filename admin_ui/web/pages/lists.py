@@ -1,0 +1,339 @@
+"""List views: columns, sorting, filters per field type, quick search, scopes, keyset pages, kanban.
+
+A list page turns its query string into the runtime's filter language and asks
+``RecordService.find`` for one page, so the security predicate, the field permissions and the
+keyset cursor are the runtime's own. Query parameters:
+
+``sort``      a column, ``-`` in front for descending;
+``q``         quick search over the object's searchable text fields (name field included);
+``scope``     ``mine`` (records I own), ``team`` (mine and my direct reports') or ``all``;
+``f.<field>`` a filter: picklists repeat it for several values, texts match a part, checkboxes
+              take ``true``/``false``, references an id; numbers and dates use ``f.<field>.min``
+              and ``f.<field>.max``, dates also ``f.<field>.range`` (``this_month``, ``last_n_days:30``…);
+``cursor``    the next page's cursor, as the previous page gave it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin_ui.web.pages import i18n
+from admin_ui.web.pages import values as v
+from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
+from admin_ui.web.pages.rendering import actor_of, render, services_of, sign_in_redirect
+from runtime.errors import RecordError
+
+PAGE_SIZE = 50
+MAX_COLUMNS = 7
+SCOPES = ("all", "mine", "team")
+SCOPE_LABELS = {"all": "All records", "mine": "My records", "team": "My team's records"}
+LIST_TYPES = frozenset(
+    {"text", "email", "phone", "url", "auto_number", "integer", "number", "currency", "percent", "date", "datetime",
+     "checkbox", "picklist", "multi_picklist", "lookup", "master_detail", "user", "department", "region", "formula", "rollup"}
+)
+RELATIVE_RANGES = ("today", "this_week", "last_week", "this_month", "last_month", "next_month", "this_quarter", "this_year", "last_n_days:30", "next_n_days:30")
+
+
+def object_or_404(request: Request, object_name: str):
+    registry = services_of(request).site.registry
+    if object_name not in registry.objects:
+        raise PageNotFound(f"no object '{object_name}'")
+    return registry.objects[object_name]
+
+
+def default_layout(site, object_name: str, business_type: str | None = None):
+    """The layout of a business type (the default one when not given), or the object's first layout."""
+    object_def = site.registry.objects[object_name]
+    chosen = next((item for item in object_def.business_types if item.api_name == business_type), None)
+    chosen = chosen or next((item for item in object_def.business_types if item.default), None)
+    if chosen is not None and chosen.layout in site.registry.layouts:
+        return site.registry.layouts[chosen.layout]
+    return next((layout for layout in site.registry.layouts.values() if layout.object == object_name), None)
+
+
+def list_columns(site, object_name: str, readable: set[str] | None) -> list[str]:
+    """The name field, then key fields from the top of the default layout, then the owner."""
+    object_def = site.registry.objects[object_name]
+    columns = [object_def.name_field]
+    layout = default_layout(site, object_name)
+    candidates = [item.field for section in (layout.sections if layout else []) for item in section.items]
+    if not candidates:
+        candidates = [definition.api_name for definition in object_def.fields]
+    for name in candidates:
+        if len(columns) >= MAX_COLUMNS - 1:
+            break
+        kind = v.field_type(site, object_name, name)
+        if name in columns or name in v.SYSTEM_TYPES or kind not in LIST_TYPES:
+            continue
+        columns.append(name)
+    if object_def.features.owner:
+        columns.append("owner")
+    return [name for name in columns if readable is None or name in readable or name in v.SYSTEM_TYPES]
+
+
+def readable_fields(request: Request, object_name: str) -> set[str] | None:
+    permissions = services_of(request).security.field_permissions(actor_of(request), object_name)
+    return {name for name, allowed in permissions.items() if allowed.get("read")}
+
+
+def _sortable(site, object_name: str, name: str) -> bool:
+    kind = v.field_type(site, object_name, name)
+    return kind not in ("multi_picklist", "tags", "file", "image", "geolocation", "long_text", "rich_text", "rollup")
+
+
+def filter_specs(site, object_name: str, columns: list[str], language: str) -> list[dict[str, Any]]:
+    """The filters a list offers: the columns, the stage field, then the default layout's fields."""
+    object_def = site.registry.objects[object_name]
+    layout = default_layout(site, object_name)
+    names = list(columns)
+    for name in [item.field for section in (layout.sections if layout else []) for item in section.items]:
+        if name not in names and name not in v.SYSTEM_TYPES:
+            names.append(name)
+    if object_def.stage_field and object_def.stage_field not in names:
+        names.append(object_def.stage_field)
+    specs = []
+    for name in names:
+        kind = v.field_type(site, object_name, name)
+        spec: dict[str, Any] = {"field": name, "label": v.field_label(site, object_name, name, language), "type": kind}
+        if kind in ("picklist", "multi_picklist"):
+            spec["widget"] = "choices"
+            spec["choices"] = [{"value": key, "label": label} for key, label in v.choice_labels(site, object_name, name, language).items()]
+        elif kind in ("integer", "number", "currency", "percent"):
+            spec["widget"] = "range"
+        elif kind in ("date", "datetime"):
+            spec["widget"] = "dates"
+            spec["ranges"] = [{"value": token, "label": i18n.gettext(language, token)} for token in RELATIVE_RANGES]
+        elif kind == "checkbox":
+            spec["widget"] = "boolean"
+        elif kind in ("text", "email", "phone", "url", "auto_number"):
+            spec["widget"] = "text"
+        elif kind in v.REFERENCE_TYPES and len(v.targets(site, object_name, name)) == 1:
+            spec["widget"] = "reference"
+        else:
+            continue
+        specs.append(spec)
+    return specs
+
+
+def parse_filters(request: Request, site, object_name: str, specs: list[dict[str, Any]]) -> tuple[list[dict], dict[str, Any]]:
+    """The filter-language conditions the ``f.*`` parameters ask for, and the values to redisplay."""
+    params = request.query_params
+    conditions: list[dict] = []
+    chosen: dict[str, Any] = {}
+    for spec in specs:
+        name, widget = spec["field"], spec["widget"]
+        key = f"f.{name}"
+        if widget == "choices":
+            picked = [value for value in params.getlist(key) if value]
+            if picked:
+                chosen[name] = picked
+                if spec["type"] == "multi_picklist":
+                    conditions.append({"or": [{name: {"contains": value}} for value in picked]})
+                else:
+                    conditions.append({name: {"in": picked}})
+        elif widget in ("range", "dates"):
+            low, high = params.get(f"{key}.min") or None, params.get(f"{key}.max") or None
+            relative = params.get(f"{key}.range") or None if widget == "dates" else None
+            if low is not None:
+                conditions.append({name: {"gte": low}})
+            if high is not None:
+                conditions.append({name: {"lte": high}})
+            if relative is not None:
+                conditions.append({name: {"eq": relative}})
+            if low or high or relative:
+                chosen[name] = {"min": low, "max": high, "range": relative}
+        elif widget == "boolean":
+            value = params.get(key)
+            if value in ("true", "false"):
+                chosen[name] = value
+                conditions.append({name: value == "true"})
+        elif widget in ("text", "reference"):
+            value = (params.get(key) or "").strip()
+            if value:
+                chosen[name] = value
+                conditions.append({name: {"contains": value}} if widget == "text" else {name: value})
+    return conditions, chosen
+
+
+def quick_search(site, object_name: str, text: str) -> dict | None:
+    """Any searchable text field (the name field always) containing ``text``."""
+    object_def = site.registry.objects[object_name]
+    names = [object_def.name_field] + [
+        definition.api_name
+        for definition in object_def.fields
+        if getattr(definition, "searchable", False) and definition.type in v.TEXT_TYPES and definition.api_name != object_def.name_field
+    ]
+    if v.field_type(site, object_name, object_def.name_field) not in v.TEXT_TYPES:
+        names = names[1:]
+    if not names or not text:
+        return None
+    return {"or": [{name: {"contains": text}} for name in names]}
+
+
+def scope_filter(scope: str, user_id: str | None, has_owner: bool) -> dict | None:
+    if not has_owner or scope == "all" or user_id is None:
+        return None
+    if scope == "mine":
+        return {"owner": user_id}
+    return {"or": [{"owner": user_id}, {"owner.manager": user_id}]}
+
+
+def row_of(site, object_name: str, record: dict, columns: list[str], language: str, app: str, zone: str) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "url": f"/app/{app}/{object_name}/{record['id']}",
+        "cells": [v.display(site, object_name, name, record, language, app=app, zone=zone) for name in columns],
+    }
+
+
+async def list_view(request: Request) -> Response:
+    """A page of an object's records, as a table."""
+    if not signed_in(request):
+        return sign_in_redirect(request)
+    app_name, object_name = request.path_params["app"], request.path_params["object"]
+    object_def = object_or_404(request, object_name)
+    data = chrome(request, app_name, object_name)
+    language = data["language"]
+    services = services_of(request)
+    site, actor = services.site, actor_of(request)
+    permissions = services.security.object_permissions(actor, object_name)
+    if not permissions.get("read"):
+        raise PageNotFound(f"no object '{object_name}'")
+    columns = list_columns(site, object_name, readable_fields(request, object_name))
+    readable = readable_fields(request, object_name)
+    specs = [spec for spec in filter_specs(site, object_name, columns, language) if readable is None or spec["field"] in readable or spec["field"] in v.SYSTEM_TYPES]
+    conditions, chosen = parse_filters(request, site, object_name, specs)
+    params = request.query_params
+    text = (params.get("q") or "").strip()
+    search = quick_search(site, object_name, text)
+    if search:
+        conditions.append(search)
+    scope = params.get("scope") if params.get("scope") in SCOPES else "all"
+    owned = scope_filter(scope, actor.user_id, object_def.features.owner)
+    if owned:
+        conditions.append(owned)
+    sort = params.get("sort") or "-created_at"
+    sort_field = sort.lstrip("-")
+    if sort_field not in columns + ["created_at", "updated_at"] or not _sortable(site, object_name, sort_field):
+        sort, sort_field = "-created_at", "created_at"
+    errors: list[dict] = []
+    records: list[dict] = []
+    next_cursor = None
+    try:
+        page = services.records.find(
+            actor, object_name,
+            filter={"and": conditions} if conditions else None,
+            sort=[sort],
+            fields=columns,
+            expand=v.expandable(site, object_name, columns),
+            limit=PAGE_SIZE,
+            cursor=params.get("cursor") or None,
+        )
+        records, next_cursor = page.records, page.next_cursor
+    except RecordError as problem:
+        errors = problem.messages(language)
+    base = {key: value for key, value in params.multi_items() if key != "cursor"}
+    data.update(
+        title=object_def.plural_label.text(language),
+        object={
+            "api_name": object_name,
+            "label": object_def.label.text(language),
+            "plural_label": object_def.plural_label.text(language),
+            "permissions": permissions,
+            "kanban": bool(object_def.stage_field),
+        },
+        columns=[
+            {
+                "field": name,
+                "label": v.field_label(site, object_name, name, language),
+                "type": v.field_type(site, object_name, name),
+                "sortable": _sortable(site, object_name, name),
+                "sorted": "asc" if sort == name else ("desc" if sort == f"-{name}" else None),
+                "sort_url": "?" + urlencode([*[(k, val) for k, val in params.multi_items() if k not in ("sort", "cursor")], ("sort", f"-{name}" if sort == name else name)]),
+            }
+            for name in columns
+        ],
+        rows=[row_of(site, object_name, record, columns, language, app_name, actor.time_zone) for record in records],
+        filters=specs,
+        chosen=chosen,
+        q=text,
+        sort=sort,
+        scope=scope,
+        scopes=[{"value": name, "label": i18n.gettext(language, SCOPE_LABELS[name])} for name in SCOPES],
+        next_cursor=next_cursor,
+        next_url=("?" + urlencode([*base.items(), ("cursor", next_cursor)])) if next_cursor else None,
+        errors=errors,
+        new_url=f"/app/{app_name}/{object_name}/new" if permissions.get("create") else None,
+    )
+    return render(request, "app/list.html", data, status=400 if errors else 200)
+
+
+async def kanban(request: Request) -> Response:
+    """Records of an object with stages, in one column per stage value."""
+    if not signed_in(request):
+        return sign_in_redirect(request)
+    app_name, object_name = request.path_params["app"], request.path_params["object"]
+    object_def = object_or_404(request, object_name)
+    if not object_def.stage_field:
+        raise PageNotFound("no kanban for this object")
+    data = chrome(request, app_name, object_name)
+    language = data["language"]
+    services = services_of(request)
+    site, actor = services.site, actor_of(request)
+    field = object_def.stage_field
+    columns = list_columns(site, object_name, readable_fields(request, object_name))
+    lanes = []
+    for key, label in v.choice_labels(site, object_name, field, language).items():
+        page = services.records.find(
+            actor, object_name, filter={field: key}, sort=["-updated_at"], fields=columns,
+            expand=v.expandable(site, object_name, columns), limit=20,
+        )
+        total = services.records.count(actor, object_name, filter={field: key})
+        lanes.append(
+            {
+                "value": key,
+                "label": label,
+                "count": total.value,
+                "cards": [row_of(site, object_name, record, columns, language, app_name, actor.time_zone) for record in page.records],
+            }
+        )
+    data.update(
+        title=object_def.plural_label.text(language),
+        object={"api_name": object_name, "label": object_def.label.text(language), "plural_label": object_def.plural_label.text(language)},
+        field=field,
+        lanes=lanes,
+        list_url=f"/app/{app_name}/{object_name}",
+    )
+    return render(request, "app/kanban.html", data)
+
+
+async def lookup(request: Request) -> Response:
+    """Type-ahead for a reference field of a form: records of the target whose name contains ``q``."""
+    if not signed_in(request):
+        return sign_in_redirect(request)
+    app_name, object_name = request.path_params["app"], request.path_params["object"]
+    object_or_404(request, object_name)
+    data = chrome(request, app_name, object_name)
+    services = services_of(request)
+    site, actor = services.site, actor_of(request)
+    name = request.query_params.get("field", "")
+    found = v.targets(site, object_name, name) if name else ()
+    if len(found) != 1 or found[0] not in site.registry.objects:
+        raise PageNotFound(f"no reference field '{name}'")
+    target = found[0]
+    text = (request.query_params.get(f"{name}__label") or request.query_params.get("q") or "").strip()
+    target_def = site.registry.objects[target]
+    options: list[dict[str, Any]] = []
+    if target in services.security.readable_objects(actor):
+        page = services.records.find(
+            actor, target, filter=quick_search(site, target, text) if text else None,
+            sort=[target_def.name_field] if _sortable(site, target, target_def.name_field) else None,
+            fields=[target_def.name_field], limit=10,
+        )
+        options = [{"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])} for record in page.records]
+    data.update(field=name, target=target, q=text, options=options)
+    return render(request, "app/lookup_options.html", data)

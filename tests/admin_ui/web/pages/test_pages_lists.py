@@ -1,0 +1,59 @@
+"""List views through their .json twins: columns, filters per type, quick search, scopes, pages, kanban."""
+
+from __future__ import annotations
+
+from conftest import make_account, make_opportunity
+
+
+def names(page) -> list[str]:
+    return [row["cells"][0]["text"] for row in page["rows"]]
+
+
+def test_list_columns_filters_search_scope_and_pages(as_rep, as_manager, services, people, monkeypatch):
+    make_account(services, people.rep, "Alpha Steel", industry="manufacturing", employees=120)
+    make_account(services, people.rep, "Beta Mining", industry="mining", employees=40)
+    make_account(services, people.other, "Gamma Mining", industry="mining", employees=900)
+
+    page = as_manager.json("/app/sales/account", sort="name")
+    assert page["columns"][0]["field"] == "name" and page["columns"][-1]["field"] == "owner"
+    assert names(page) == ["Alpha Steel", "Beta Mining", "Gamma Mining"]
+    assert page["rows"][0]["cells"][-1]["text"] == "Li Lei"  # the owner's name, not an id
+
+    picked = as_manager.json("/app/sales/account", **{"f.industry": "mining", "sort": "-name"})
+    assert names(picked) == ["Gamma Mining", "Beta Mining"]
+    assert picked["chosen"] == {"industry": ["mining"]}
+    assert names(as_manager.json("/app/sales/account", q="steel")) == ["Alpha Steel"]
+
+    assert names(as_rep.json("/app/sales/account", scope="mine", sort="name")) == ["Alpha Steel", "Beta Mining"]
+    assert names(as_manager.json("/app/sales/account", scope="team", sort="name")) == ["Alpha Steel", "Beta Mining"]
+    assert names(as_manager.json("/app/sales/account", scope="mine")) == []
+
+    monkeypatch.setattr("admin_ui.web.pages.lists.PAGE_SIZE", 2)
+    first = as_manager.json("/app/sales/account", sort="name")
+    assert names(first) == ["Alpha Steel", "Beta Mining"] and first["next_cursor"]
+    second = as_manager.json("/app/sales/account", sort="name", cursor=first["next_cursor"])
+    assert names(second) == ["Gamma Mining"] and second["next_cursor"] is None
+
+
+def test_numeric_and_date_filters_and_bad_input(as_manager, services, people):
+    account = make_account(services, people.rep, "Delta")
+    make_opportunity(services, people.rep, account, "Small deal", amount="1000")
+    make_opportunity(services, people.rep, account, "Big deal", amount="250000")
+    page = as_manager.json("/app/sales/opportunity", **{"f.amount.min": "5000"})
+    assert names(page) == ["Big deal"]
+    assert len(as_manager.json("/app/sales/opportunity", **{"f.close_date.range": "next_n_days:60"})["rows"]) == 2
+    assert as_manager.json("/app/sales/opportunity", **{"f.close_date.range": "last_week"})["rows"] == []
+    stage_filter = next(spec for spec in page["filters"] if spec["field"] == "stage")
+    assert stage_filter["widget"] == "choices" and stage_filter["choices"][0] == {"value": "initial_contact", "label": "Initial Contact"}
+    bad = as_manager.json("/app/sales/opportunity", 400, **{"f.amount.min": "lots"})
+    assert bad["errors"][0]["field"] == "amount"
+
+
+def test_kanban_groups_by_stage(as_manager, services, people):
+    account = make_account(services, people.rep, "Epsilon")
+    make_opportunity(services, people.rep, account, "Early")
+    make_opportunity(services, people.rep, account, "Quoted", stage="solution_quote")
+    board = as_manager.json("/app/sales/opportunity/kanban")
+    lanes = {lane["value"]: [card["cells"][0]["text"] for card in lane["cards"]] for lane in board["lanes"]}
+    assert lanes["initial_contact"] == ["Early"] and lanes["solution_quote"] == ["Quoted"] and lanes["won"] == []
+    assert as_manager.get("/app/sales/account/kanban.json").status_code == 404

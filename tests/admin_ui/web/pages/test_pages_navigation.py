@@ -1,0 +1,55 @@
+"""Navigation: apps and tabs follow the user's read permissions; search goes through the record service."""
+
+from __future__ import annotations
+
+from conftest import make_account
+
+from runtime.records.context import SYSTEM
+
+
+def test_apps_and_tabs_follow_metadata_and_permissions(as_rep, as_manager, policy, people, site):
+    home = as_manager.json("/app")
+    assert [app["api_name"] for app in home["apps"]] == ["sales", "service"]
+    sales = home["apps"][0]
+    assert [tab["object"] for tab in sales["tabs"]] == site.registry.apps["sales"].tabs
+    assert sales["tabs"][1] == {"object": "account", "label": "Accounts", "url": "/app/sales/account"}
+
+    policy.hidden_objects[people.rep] = {"lead", "opportunity", "service_case", "product", "contact", "account", "activity_record", "task"}
+    tabs = {app["api_name"]: [tab["object"] for tab in app["tabs"]] for app in as_rep.json("/app")["apps"]}
+    assert tabs == {"sales": ["quote", "contract", "order", "event", "goal"]}  # service has no tab left
+    assert as_rep.get("/app/service.json").status_code == 404
+    assert as_rep.get("/app/sales/opportunity.json").status_code == 404
+
+
+def test_pages_speak_the_chosen_language(as_rep):
+    english = as_rep.json("/app/sales")
+    assert english["app"]["label"] == "Sales" and english["language"] == "en"
+    response = as_rep.post("/app/language", {"language": "zh", "next": "/app/sales"}, json_twin=False)
+    assert response.status_code == 303 and response.headers["location"] == "/app/sales"
+    chinese = as_rep.json("/app/sales")
+    assert chinese["language"] == "zh"
+    assert chinese["app"]["label"] == "销售"
+    assert chinese["app"]["tabs"][1]["label"] == "客户"
+    html = as_rep.get("/app/sales").text
+    assert "搜索" in html and 'lang="zh-CN"' in html
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/app/sales/account", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fapp%2Fsales%2Faccount"
+    assert client.get("/app/sales/account.json").status_code == 401
+
+
+def test_global_search_respects_the_security_predicate(as_rep, as_manager, services, policy, people):
+    account = make_account(services, people.rep, "Hangzhou Tea Trading")
+    services.records.create(SYSTEM, "contact", {"name": "Tea Master Chen", "account": account, "mobile": "13800000000"})
+    found = as_manager.json("/app/search", q="tea")
+    assert {group["object"]: [result["name"] for result in group["results"]] for group in found["groups"]} == {
+        "account": ["Hangzhou Tea Trading"],
+        "contact": ["Tea Master Chen"],
+    }
+    policy.hidden_objects[people.rep] = {"contact"}
+    found = as_rep.json("/app/search", q="tea")
+    assert [group["object"] for group in found["groups"]] == ["account"]
+    assert found["groups"][0]["results"][0]["url"].startswith("/app/sales/account/")

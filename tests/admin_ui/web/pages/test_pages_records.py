@@ -1,0 +1,131 @@
+"""Record pages and forms through their .json twins: layout, formats, related lists, errors, rules, escaping."""
+
+from __future__ import annotations
+
+from conftest import make_account, make_opportunity
+
+from runtime.records.context import SYSTEM, Actor
+
+
+def fields_of(page) -> dict[str, dict]:
+    return {field["field"]: field for section in page["sections"] for field in section["fields"]}
+
+
+def test_detail_formats_per_locale_and_lists_children(as_manager, services, people):
+    account = make_account(services, people.rep, "Omega Works")
+    deal = make_opportunity(services, people.rep, account, "Omega rollout", amount="250000", close_date="2031-03-05")
+    page = as_manager.json(f"/app/sales/opportunity/{deal}")
+    shown = fields_of(page)
+    assert shown["amount"]["text"] == "CN¥250,000.00"
+    assert shown["close_date"]["text"] == "Mar 5, 2031"
+    assert shown["account"]["text"] == "Omega Works" and shown["account"]["href"] == f"/app/sales/account/{account}"
+    assert page["record"]["business_type"] == "Simple Sales Process"
+    assert "loss_reason" not in shown  # a field rule hides it until the deal is lost
+    as_manager.headers["accept-language"] = "zh"
+    zh = fields_of(as_manager.json(f"/app/sales/opportunity/{deal}"))
+    assert zh["close_date"]["text"] == "2031年3月5日" and zh["amount"]["text"] == "¥250,000.00"
+
+    parent = as_manager.json(f"/app/sales/account/{account}")
+    opportunities = next(item for item in parent["related"] if item["object"] == "opportunity")
+    assert [row["cells"][0]["text"] for row in opportunities["rows"]] == ["Omega rollout"]
+    assert opportunities["new_url"] == f"/app/sales/opportunity/new?account={account}"
+    form = as_manager.json("/app/sales/opportunity/new", account=account, business_type="simple_sales")
+    assert fields_of(form)["account"]["value"] == account and fields_of(form)["account"]["display"] == "Omega Works"
+
+
+def test_history_and_recycle_bin(as_manager, services, people):
+    account = make_account(services, people.rep, "Sigma")
+    deal = make_opportunity(services, people.rep, account, "Sigma deal", amount="10")
+    services.records.update(Actor(user_id=people.rep), "opportunity", deal, {"amount": "20"})
+    history = as_manager.json(f"/app/sales/opportunity/{deal}")["history"]
+    assert [(entry["field"], entry["old"], entry["new"]) for entry in history if entry["field"] == "amount"] == [("amount", "CN¥10.00", "CN¥20.00")]
+    gone = as_manager.post(f"/app/sales/opportunity/{deal}/delete")
+    assert gone.status_code == 200 and gone.json()["deleted"] is True
+    page = as_manager.json(f"/app/sales/opportunity/{deal}")
+    assert page["record"]["deleted"] is True and page["urls"]["restore"] and page["urls"]["edit"] is None
+    as_manager.post(f"/app/sales/opportunity/{deal}/restore")
+    assert as_manager.json(f"/app/sales/opportunity/{deal}")["record"]["deleted"] is False
+
+
+def test_create_form_errors_then_success(as_rep, services, people):
+    choice = as_rep.json("/app/sales/account/new")
+    assert [item["api_name"] for item in choice["choices"]] == ["enterprise", "individual", "channel"]
+    form = as_rep.json("/app/sales/account/new", business_type="enterprise")
+    assert fields_of(form)["industry"]["required"] is True  # the business type requires it
+    refused = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "Zeta", "employees": "many"})
+    assert refused.status_code == 422
+    page = refused.json()
+    assert {field for field, info in fields_of(page).items() if info["errors"]} == {"employees"}
+    assert fields_of(page)["employees"]["value"] == "many"  # what was typed is kept
+    assert fields_of(page)["name"]["value"] == "Zeta"
+    missing = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "", "employees": "3"}).json()
+    assert {field for field, info in fields_of(missing).items() if info["errors"]} == {"name", "industry"}
+    assert {error["field"] for error in missing["errors"]} == {"name", "industry"}
+    created = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "Zeta", "industry": "mining", "employees": "12"})
+    assert created.status_code == 200, created.text
+    record = services.records.get(SYSTEM, "account", created.json()["id"])
+    assert (record["name"], record["industry"], record["employees"], record["owner"]) == ("Zeta", "mining", 12, people.rep)
+
+
+def test_forms_need_the_csrf_token(as_rep):
+    response = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "No token"}, csrf=False)
+    assert response.status_code == 403
+
+
+def test_field_rules_and_dependent_picklists_are_reevaluated(as_rep, services, people):
+    fields = fields_of(as_rep.json("/app/sales/opportunity/new", business_type="simple_sales"))
+    assert fields["loss_reason"]["visible"] is False
+    redrawn = as_rep.post("/app/sales/opportunity/form", {"business_type": "simple_sales", "stage": "lost", "name": "x"})
+    assert redrawn.status_code == 200
+    after = fields_of(redrawn.json())
+    assert after["loss_reason"]["visible"] is True and after["loss_reason"]["required"] is True
+
+    case_fields = fields_of(as_rep.json("/app/service/service_case/new"))
+    assert case_fields["sub_category"]["choices"] == []  # nothing until a category is chosen
+    hardware = fields_of(as_rep.post("/app/service/service_case/form", {"category": "hardware_fault"}).json())
+    assert [choice["value"] for choice in hardware["sub_category"]["choices"]] == ["cannot_start", "damaged", "noise", "performance"]
+
+
+def test_version_conflict_is_explained(as_rep, services, people):
+    account = make_account(services, people.rep, "Kappa")
+    version = services.records.get(SYSTEM, "account", account)["version"]
+    services.records.update(SYSTEM, "account", account, {"employees": 5})
+    response = as_rep.post(f"/app/sales/account/{account}/edit", {"version": str(version), "name": "Kappa 2"})
+    assert response.status_code == 409
+    page = response.json()
+    assert page["conflict"] is True and page["reload_url"] == f"/app/sales/account/{account}/edit"
+    assert page["errors"][0]["code"] == "version_conflict"
+
+
+def test_permissions_hide_and_lock_fields(as_rep, services, policy, people):
+    policy.hidden_fields[(people.rep, "account")] = {"annual_revenue"}
+    policy.locked_fields[(people.rep, "account")] = {"credit_limit"}
+    account = make_account(services, people.rep, "Lambda", annual_revenue="100", credit_limit="5")
+    detail = fields_of(as_rep.json(f"/app/sales/account/{account}"))
+    assert "annual_revenue" not in detail
+    form = fields_of(as_rep.json(f"/app/sales/account/{account}/edit"))
+    assert "annual_revenue" not in form and form["credit_limit"]["read_only"] is True
+
+
+PAYLOADS = ['<script>alert("x")</script>', "javascript:alert(1)", '"><img src=x onerror=alert(1)>']
+
+
+def test_stored_markup_and_script_urls_render_inert(as_manager, services, people):
+    account = make_account(services, people.rep, PAYLOADS[0], legal_representative=PAYLOADS[1], address=PAYLOADS[2], description=PAYLOADS[0])
+    html = as_manager.get(f"/app/sales/account/{account}").text
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html
+    listing = as_manager.get("/app/sales/account").text
+    assert "<script>alert" not in listing
+    csp = as_manager.get("/app/sales/account").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert fields_of(as_manager.json(f"/app/sales/account/{account}"))["legal_representative"]["text"] == "javascript:alert(1)"
+
+
+def test_only_web_addresses_become_links():
+    from admin_ui.web.pages.values import safe_href
+
+    assert safe_href("https://example.com/a?b=1") == "https://example.com/a?b=1"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "vbscript:x", "//evil.example", "https://x\n.example"):
+        assert safe_href(bad.replace("\\n", "\n")) is None, bad
