@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from admin_ui import db_commands, formula_commands, metadata_commands, serve_commands, user_commands
+from admin_ui import db_commands, formula_commands, metadata_commands, serve_commands, transfer_commands, user_commands
 
 app = typer.Typer(
     name="tessera",
@@ -17,6 +17,8 @@ app.add_typer(formula_commands.app, name="formula")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(user_commands.app, name="user")
 app.command("serve")(serve_commands.serve)
+app.command("import")(transfer_commands.import_command)
+app.command("export")(transfer_commands.export_command)
 
 
 def main() -> None:
