@@ -18,13 +18,26 @@ from runtime.records import model as m
 from runtime.records.messages import field_error
 
 FormulaSql = Callable[["SelectScope", tuple[str, ...], str, str], sa.ColumnElement | None]
+#: the access predicate of a joined table: (object name, alias) → extra ON condition, or None
+JoinGuard = Callable[[str, sa.FromClause], sa.ColumnElement[bool] | None]
 
 
 class SelectScope:
     """The tables of one SELECT: the object's table and the aliases joined for reference paths."""
 
-    def __init__(self, models: m.ObjectModels, tables: dict[str, sa.Table], object_name: str, base: sa.FromClause, formula_sql: FormulaSql | None = None):
+    def __init__(
+        self,
+        models: m.ObjectModels,
+        tables: dict[str, sa.Table],
+        object_name: str,
+        base: sa.FromClause,
+        formula_sql: FormulaSql | None = None,
+        guard: JoinGuard | None = None,
+    ):
         self.models = models
+        self.guard = guard
+        #: whether a joined table carries an access condition (the statement is then per-actor)
+        self.guarded = False
         self.tables = tables
         self.object_name = object_name
         self.base = base
@@ -42,7 +55,14 @@ class SelectScope:
         target = objects[len(prefix)]
         alias = self.tables[target].alias(f"j{len(self._joins)}")
         self._joins[prefix] = alias
-        self._join_list.append((alias, alias.c.id == parent.c[prefix[-1]]))
+        on = alias.c.id == parent.c[prefix[-1]]
+        # A referenced record the actor may not read joins as missing: its name, its fields and
+        # anything computed from them come back blank, and filters on them match nothing.
+        access = self.guard(target, alias) if self.guard is not None else None
+        if access is not None:
+            on = sa.and_(on, access)
+            self.guarded = True
+        self._join_list.append((alias, on))
         return alias
 
     def from_clause(self) -> sa.FromClause:

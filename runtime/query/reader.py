@@ -86,7 +86,14 @@ class RecordReader:
     def scope(self, actor: Actor, object_name: str, operation: Operation = "read", *, state: State = "live") -> tuple[SelectScope, list[sa.ColumnElement[bool]]]:
         """The table scope and WHERE clauses every read of ``object_name`` for ``actor`` starts from."""
         table = self._tables()[object_name]
-        scope = SelectScope(self.models, self._tables(), object_name, table, self.formula_sql)
+        scope = SelectScope(
+            self.models,
+            self._tables(),
+            object_name,
+            table,
+            self.formula_sql,
+            guard=lambda target, alias: self.access.predicate(actor, target, alias, "read"),
+        )
         where: list[sa.ColumnElement[bool]] = []
         if state == "live":
             where.append(table.c.deleted_at.is_(None))
@@ -113,7 +120,7 @@ class RecordReader:
         outputs: list[_Output] = []
         for name in names:
             path = f.resolve_path(models, object_name, name, errors)
-            if path is None:
+            if path is None or not self._readable(actor, path, errors):
                 continue
             leaf = path.leaf
             if leaf.kind == m.GEOLOCATION:
@@ -139,6 +146,9 @@ class RecordReader:
                     outputs.append(_Output(name, spec, columns, hidden=True))
         for name in expand:
             spec = model.fields.get(name) if isinstance(name, str) else None
+            if spec is not None and not self._field_visible(actor, object_name, name):
+                errors.append(field_error(name, "unknown_field"))
+                continue
             if spec is None or spec.kind != m.REFERENCE or len(spec.targets) != 1 or spec.targets[0] not in models:
                 errors.append(field_error(name if isinstance(name, str) else None, "not_expandable"))
                 continue
@@ -151,6 +161,27 @@ class RecordReader:
         if errors:
             raise QueryError(errors, object_name=object_name)
         return outputs
+
+    def _field_visible(self, actor: Actor, object_name: str, field_name: str) -> bool:
+        visible = self.access.readable_fields(actor, object_name)
+        return visible is None or field_name in visible
+
+    def _readable(self, actor: Actor, path: f.FieldPath, errors: list[FieldError]) -> bool:
+        """Whether every field along ``path`` is one the actor may read (and every object it
+        crosses one they may read at all); a hidden field is reported as if it did not exist."""
+        for index, (spec, object_name) in enumerate(zip(path.specs, path.objects, strict=True)):
+            crossing = index > 0 and not self.access.allows(actor, object_name, "read")
+            if crossing or not self._field_visible(actor, object_name, spec.name):
+                errors.append(field_error(path.text, "unknown_field", field=".".join(s.name for s in path.specs[: index + 1])))
+                return False
+        return True
+
+    def _check_readable(self, actor: Actor, object_name: str, paths: list[f.FieldPath]) -> None:
+        errors: list[FieldError] = []
+        for path in paths:
+            self._readable(actor, path, errors)
+        if errors:
+            raise QueryError(errors, object_name=object_name)
 
     @staticmethod
     def _columns(outputs: list[_Output]) -> list[sa.ColumnElement]:
@@ -201,13 +232,14 @@ class RecordReader:
         state: State = "live",
     ) -> dict[str, Any] | None:
         """One record by id, or None when there is no such record the actor may read."""
-        # The statement is built once per shape and reused (SQLAlchemy caches its compiled form);
-        # a security predicate that depends on the actor makes the shape per-actor, so only
-        # predicate-free shapes are kept.
-        # the fields the actor may read are part of the shape: actors differ in them
+        # The statement is built once per shape and reused (SQLAlchemy caches its compiled form).
+        # Under a security policy one actor's rows, fields and joined records differ from the
+        # next actor's, so statements are shared only with no policy in force or for platform
+        # jobs, never across users.
         visible = self.access.readable_fields(actor, object_name)
         key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state, visible)
-        cached = self._statements.get(key)
+        shared = actor.system or isinstance(self.access, AllowAll)
+        cached = self._statements.get(key) if shared else None
         if cached is None:
             scope, where = self.scope(actor, object_name, "read", state=state)
             outputs = self._outputs(scope, object_name, fields, expand, actor)
@@ -217,7 +249,7 @@ class RecordReader:
                 .where(*where, scope.base.c.id == sa.bindparam("record_id"))
             )
             cached = (statement, outputs)
-            if self.access.predicate(actor, object_name, scope.base, "read") is None:
+            if shared and not scope.guarded and self.access.predicate(actor, object_name, scope.base, "read") is None:
                 self._statements[key] = cached
         statement, outputs = cached
         row = connection.execute(statement, {"record_id": record_id}).first()
@@ -245,6 +277,8 @@ class RecordReader:
             raise QueryError([field_error(None, "invalid_limit", limit=MAX_PAGE)], object_name=object_name)
         typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
         keys = s.parse_sort(models, object_name, sort)
+        # what the actor may not read cannot be filtered or sorted on either (no guessing by bisection)
+        self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())] + [key.path for key in keys])
         scope, where = self.scope(actor, object_name, "read", state=state)
         condition = compile_filter(scope, typed, self.dialect)
         if condition is not None:
@@ -294,6 +328,7 @@ class RecordReader:
         """How many records match, counting no further than ``cap``."""
         models = self.models
         typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())])
         scope, where = self.scope(actor, object_name, "read", state=state)
         condition = compile_filter(scope, typed, self.dialect)
         if condition is not None:

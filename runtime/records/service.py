@@ -111,7 +111,7 @@ class RecordService:
     # -- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def _write(self, actor: Actor) -> Iterator[WriteContext]:
+    def _write(self, actor: Actor, object_name: str | None = None) -> Iterator[WriteContext]:
         with self.site.begin() as connection:
             if connection.dialect.name == "sqlite":
                 # Take SQLite's write lock before the first read, so concurrent writers queue
@@ -131,6 +131,10 @@ class RecordService:
             )
             try:
                 yield ctx
+                # the access policy keeps what it derives from records (org closures) current, in this transaction
+                after_write = getattr(self.reader.access, "after_write", None)
+                if after_write is not None and object_name is not None:
+                    after_write(connection, object_name)
             except sa.exc.IntegrityError as error:
                 raise self._integrity_error(error) from None
 
@@ -293,7 +297,7 @@ class RecordService:
         """Create one record through the whole pipeline; returns it as :meth:`get` would."""
         model = self.model(object_name)
         self._authorise(actor, model, "create", values)
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             record_id = self._create_many(ctx, model, [values], single=True)[0]
             return self.reader.get(ctx.connection, actor, object_name, record_id)
 
@@ -306,7 +310,7 @@ class RecordService:
         if not rows:
             return []
         self._authorise(actor, model, "create", rows)
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             return self._create_many(ctx, model, list(rows), single=False)
 
     def _create_many(self, ctx: WriteContext, model: m.ObjectModel, inputs: list[Mapping[str, Any]], *, single: bool) -> list[str]:
@@ -381,7 +385,10 @@ class RecordService:
         """The field history of a record the actor may read, oldest first."""
         self.get(actor, object_name, record_id, fields=["id"])
         with self.site.engine.connect() as connection:
-            return history.read(connection, self.site.platform.history, object_name, record_id)
+            rows = history.read(connection, self.site.platform.history, object_name, record_id)
+        # the history of a field the actor may not read would show its values
+        readable = None if actor.system else self.reader.access.readable_fields(actor, object_name)
+        return rows if readable is None else [row for row in rows if row["field"].startswith("_") or row["field"] in readable]
 
     _ACTION_ZH = {"create": "新建", "read": "查看", "edit": "编辑", "delete": "删除"}
 
@@ -429,7 +436,7 @@ class RecordService:
         self._authorise(actor, model, "edit", values)
         # A change of owner is a transfer: the record must be one the actor may transfer.
         operation = "transfer" if isinstance(values, Mapping) and "owner" in values else "edit"
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             old = self._load(ctx, model, record_id, operation)
             self._check_version(model, old, version)
             given, errors = self._coerce(model, values, actor)
@@ -486,7 +493,7 @@ class RecordService:
         """
         model = self.model(object_name)
         self._authorise(actor, model, "delete")
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             old = self._load(ctx, model, record_id, "delete")
             self._check_version(model, old, version)
             if not model.features.recycle_bin:
@@ -503,7 +510,7 @@ class RecordService:
         """Bring a record back from the recycle bin, with the children deleted together with it."""
         model = self.model(object_name)
         self._authorise(actor, model, "delete")
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             old = self._load(ctx, model, record_id, "edit", state="deleted")
             for name, spec in model.fields.items():
                 if spec.type == "master_detail" and old.get(name):
@@ -524,7 +531,7 @@ class RecordService:
         """Delete a record in the recycle bin for good, with its children; references to it are cleared."""
         model = self.model(object_name)
         self._authorise(actor, model, "delete")
-        with self._write(actor) as ctx:
+        with self._write(actor, model.name) as ctx:
             self._load(ctx, model, record_id, "delete", state="deleted")
             self._purge(ctx, model, [record_id], live=[])
 

@@ -1,0 +1,360 @@
+"""The security policy: profiles decide objects and fields, grants compile to one WHERE clause.
+
+A record is reachable for an operation when any **grant** holds for it:
+
+* the role scopes of the user (self, subordinates, department, department and children, all),
+  each cut down by the dimensions enabled on the object (the owner always reaches their own);
+* the record's team (read, or read/write for edits), or the team of the parent it inherits from;
+* sharing rules whose recipients include the user: owner-based or criteria-based;
+* for reads only, whatever each manager the user assists may read;
+* for objects without an owner, the master record through each master-detail field.
+
+Every grant is a SQL condition over the object's table and the precomputed tables of
+:mod:`runtime.security.tables`; the predicate is their OR. :meth:`SecurityPolicy.explain` runs
+each grant's condition on its own against one record to say which ones hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+import formula
+from metadata.models import SYSTEM_FIELD_NAMES
+from runtime.errors import QueryError
+from runtime.query import filters as f
+from runtime.query.compiler import SelectScope, compile_filter
+from runtime.records import model as m
+from runtime.records.context import Actor
+from runtime.records.formulas import FormulaSupport
+from runtime.security import org
+from runtime.security import principals as pr
+from runtime.security import tables as t
+
+ACTIONS = ("create", "read", "edit", "delete")
+OPERATIONS = ("read", "edit", "delete", "transfer")
+#: record operation → the role setting that scopes it (查询 / 修改 / 删除 / 转移)
+SCOPE_OF = {"read": "query", "edit": "modify", "delete": "delete", "transfer": "transfer"}
+#: system fields every reader of a record sees; none of them is set through input
+ALWAYS_READABLE = frozenset(SYSTEM_FIELD_NAMES)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One way to reach records: what it is (JSON-able) and its condition (None: every record)."""
+
+    reason: dict[str, Any]
+    condition: sa.ColumnElement[bool] | None
+
+
+class SecurityPolicy:
+    """The access policy of one site: roles, profiles, sharing, teams and dimensions."""
+
+    def __init__(self, site):
+        self.site = site
+        self._principals: dict[str, pr.Principal | None] = {}
+        self._generation: int | None = None
+        self._registry = None
+        self._formulas: FormulaSupport | None = None
+        self._models: m.ObjectModels | None = None
+
+    # -- cache -----------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Forget cached principals (done by itself when the security generation changes)."""
+        self._principals.clear()
+        self._generation = None
+
+    def _fresh(self) -> None:
+        if self._registry is not self.site.registry:
+            self._registry = self.site.registry
+            self._formulas = FormulaSupport(self.site.registry)
+            self._models = m.ObjectModels(self.site.registry)
+            self.invalidate()
+
+    def principal(self, actor: Actor) -> pr.Principal | None:
+        """What security knows of the actor's user (None for no such user)."""
+        self._fresh()
+        if actor.user_id is None:
+            return None
+        with self.site.engine.connect() as connection:
+            current = org.generation(connection, self.site)
+            if current != self._generation:
+                self._principals.clear()
+                self._generation = current
+            if actor.user_id not in self._principals:
+                self._principals[actor.user_id] = pr.load(connection, self.site, actor.user_id)
+        return self._principals[actor.user_id]
+
+    def _principal_by_id(self, user_id: str) -> pr.Principal | None:
+        return self.principal(Actor(user_id=user_id))
+
+    # -- after writes ----------------------------------------------------------------------
+
+    def after_write(self, connection: sa.Connection, object_name: str) -> None:
+        """Keep the org closures current when users or departments change (same transaction)."""
+        if object_name in (org.USER, org.DEPARTMENT):
+            org.refresh(connection, self.site)
+            self.invalidate()
+
+    # -- profiles: objects and fields ------------------------------------------------------
+
+    def _permissions(self, principal: pr.Principal, object_name: str):
+        return [found for profile in principal.profiles if (found := profile.permissions(object_name)) is not None]
+
+    def allows(self, actor: Actor, object_name: str, action: str) -> bool:
+        if actor.system:
+            return True
+        principal = self.principal(actor)
+        if principal is None or not principal.active:
+            return False
+        return any(getattr(permissions, action) for permissions in self._permissions(principal, object_name))
+
+    def _field_access(self, actor: Actor, object_name: str) -> dict[str, str] | None:
+        """field → "hidden", "read" or "edit", or None when every field is open."""
+        if actor.system:
+            return None
+        principal = self.principal(actor)
+        if principal is None or not principal.active:
+            return {}
+        if any(profile.all_objects for profile in principal.profiles):
+            return None
+        rank = {"hidden": 0, "read": 1, "edit": 2}
+        best: dict[str, str] = {}
+        for permissions in self._permissions(principal, object_name):
+            for definition in self.site.registry.objects[object_name].fields:
+                access = permissions.field_access(definition.api_name)
+                if rank[access] > rank[best.get(definition.api_name, "hidden")]:
+                    best[definition.api_name] = access
+        return best
+
+    def readable_fields(self, actor: Actor, object_name: str) -> frozenset[str] | None:
+        access = self._field_access(actor, object_name)
+        if access is None:
+            return None
+        return ALWAYS_READABLE | {name for name, level in access.items() if level != "hidden"}
+
+    def editable_fields(self, actor: Actor, object_name: str) -> frozenset[str] | None:
+        access = self._field_access(actor, object_name)
+        if access is None:
+            return None
+        editable = {name for name, level in access.items() if level == "edit"}
+        # a change of owner is a transfer, scoped by the record predicate; the profile only has to allow edits
+        if self.allows(actor, object_name, "edit"):
+            editable.add("owner")
+        return frozenset(editable)
+
+    def object_permissions(self, actor: Actor, object_name: str) -> dict[str, bool]:
+        """{"create", "read", "edit", "delete"} → whether the actor's profiles allow it."""
+        return {action: self.allows(actor, object_name, action) for action in ACTIONS}
+
+    def field_permissions(self, actor: Actor, object_name: str) -> dict[str, dict[str, bool]]:
+        """field → {"read": bool, "edit": bool} for every declared field of the object."""
+        readable = self.readable_fields(actor, object_name)
+        editable = self.editable_fields(actor, object_name)
+        return {
+            definition.api_name: {
+                "read": readable is None or definition.api_name in readable,
+                "edit": editable is None or definition.api_name in editable,
+            }
+            for definition in self.site.registry.objects[object_name].fields
+        }
+
+    def readable_objects(self, actor: Actor) -> list[str]:
+        """The objects the actor may read at all, by api name."""
+        return [name for name in self.site.registry.objects if self.allows(actor, name, "read")]
+
+    def is_admin(self, actor: Actor) -> bool:
+        """Whether the actor holds a role that reaches all data (the administrator), or is a platform job."""
+        if actor.system:
+            return True
+        principal = self.principal(actor)
+        return principal is not None and principal.active and principal.admin
+
+    # -- records ---------------------------------------------------------------------------
+
+    def predicate(self, actor: Actor, object_name: str, table: sa.FromClause, operation: str) -> sa.ColumnElement[bool] | None:
+        if actor.system:
+            return None
+        principal = self.principal(actor)
+        if principal is None or not principal.active:
+            return sa.false()
+        return _combine(self.grants(principal, actor, object_name, table, operation))
+
+    def grants(self, principal: pr.Principal, actor: Actor, object_name: str, table: sa.FromClause, operation: str, *, assisting: bool = True) -> list[Grant]:
+        """Every grant that may reach records of ``object_name`` for ``operation``."""
+        if principal.admin:
+            return [Grant({"kind": "administrator"}, None)]
+        definition = self.site.registry.objects[object_name]
+        if not definition.features.owner:
+            return self._master_grants(principal, actor, object_name, table, operation)
+        security = self.site.registry.security
+        me = principal.user_id
+        owner = table.c.owner
+        found = [Grant({"kind": "owner"}, owner == me)]
+        found += self._scope_grants(principal, object_name, table, operation)
+        if operation in ("read", "edit"):
+            team = self.site.platform[t.RECORD_TEAM]
+            writable = [team.c.access == "read_write"] if operation == "edit" else []
+            if definition.features.team:
+                members = sa.select(team.c.record_id).where(team.c.user_id == me, team.c.object == object_name, *writable)
+                found.append(Grant({"kind": "team", "access": "read_write" if writable else "read"}, table.c.id.in_(members)))
+            for parent, field_name in security.team_parents(object_name):
+                members = sa.select(team.c.record_id).where(team.c.user_id == me, team.c.object == parent, *writable)
+                found.append(Grant({"kind": "inherited_team", "object": parent, "field": field_name}, table.c[field_name].in_(members)))
+            for name, rule in security.sharing_rules.items():
+                if rule.object != object_name or pr.rule_recipients(name) not in principal.groups:
+                    continue
+                if operation == "edit" and rule.access != "read_write":
+                    continue
+                found.append(Grant({"kind": "sharing_rule", "rule": name, "access": rule.access}, self._rule_condition(actor, name, rule, table)))
+        if operation == "read" and assisting:
+            for manager_id in principal.assists:
+                manager = self._principal_by_id(manager_id)
+                if manager is None or not manager.active:
+                    continue
+                inner = _combine(self.grants(manager, actor, object_name, table, "read", assisting=False))
+                found.append(Grant({"kind": "assistant", "manager": manager_id}, inner))
+        return found
+
+    def _scope_grants(self, principal: pr.Principal, object_name: str, table: sa.FromClause, operation: str) -> list[Grant]:
+        platform = self.site.platform
+        me = principal.user_id
+        owner = table.c.owner
+        dimensions = [
+            (name, dimension.objects[object_name]) for name, dimension in self.site.registry.security.dimensions.items() if object_name in dimension.objects
+        ]
+        cut = [table.c[field_name].in_(sorted(principal.dimensions.get(name, ()))) for name, field_name in dimensions]
+        user = self.site.tables[org.USER]
+        found = []
+        for role in principal.roles:
+            scope = role.scope(object_name, SCOPE_OF[operation])
+            if scope == "all" and (principal.partner or role.partner):
+                scope = "department_and_children"  # partner users never reach past their partner department tree
+            if scope == "self":
+                continue
+            if scope == "all":
+                condition = None
+            elif scope == "self_and_subordinates":
+                closure = platform[t.MANAGER_CLOSURE]
+                condition = owner.in_(sa.select(closure.c.user_id).where(closure.c.manager_id == me))
+            elif principal.department is None:
+                continue
+            elif scope == "department":
+                condition = owner.in_(sa.select(user.c.id).where(user.c.department == principal.department))
+            else:
+                closure = platform[t.DEPARTMENT_CLOSURE]
+                below = sa.select(closure.c.department_id).where(closure.c.ancestor_id == principal.department)
+                condition = owner.in_(sa.select(user.c.id).where(user.c.department.in_(below)))
+            if cut:
+                condition = sa.and_(*([condition] if condition is not None else []), *cut)
+            reason = {"kind": "role_scope", "role": role.api_name, "scope": scope}
+            if dimensions:
+                reason["dimensions"] = {name: sorted(principal.dimensions.get(name, ())) for name, _ in dimensions}
+            found.append(Grant(reason, condition))
+        return found
+
+    def _master_grants(self, principal: pr.Principal, actor: Actor, object_name: str, table: sa.FromClause, operation: str) -> list[Grant]:
+        """A record without an owner goes with its master records: reaching it means reaching them
+        (reading to read it, editing to change or delete it)."""
+        masters = [
+            (definition.api_name, definition.targets[0])
+            for definition in self.site.registry.objects[object_name].fields
+            if definition.type == "master_detail"
+        ]
+        if not masters:
+            return [Grant({"kind": "unowned"}, None)]
+        master_operation = "read" if operation == "read" else "edit"
+        conditions = []
+        for field_name, target in masters:
+            parent = self.site.tables[target].alias()
+            inner = _combine(self.grants(principal, actor, target, parent, master_operation))
+            if inner is not None:
+                conditions.append(table.c[field_name].in_(sa.select(parent.c.id).where(inner)))
+        condition = sa.and_(*conditions) if conditions else None
+        return [Grant({"kind": "master", "objects": [target for _, target in masters], "operation": master_operation}, condition)]
+
+    def _rule_condition(self, actor: Actor, name: str, rule, table: sa.FromClause) -> sa.ColumnElement[bool]:
+        if rule.owners is not None:
+            closure = self.site.platform[t.GROUP_CLOSURE]
+            return table.c.owner.in_(sa.select(closure.c.user_id).where(closure.c.group_name == pr.rule_owners(name)))
+        try:
+            return self._criteria(actor, rule, table)
+        except (formula.FormulaError, QueryError, KeyError):
+            return sa.false()  # a rule the SQL backend cannot express shares nothing (fail closed)
+
+    def _criteria(self, actor: Actor, rule, table: sa.FromClause) -> sa.ColumnElement[bool]:
+        assert self._models is not None and self._formulas is not None
+        dialect = self.site.engine.dialect.name
+        alias = self.site.tables[rule.object].alias()
+        scope = SelectScope(self._models, self.site.tables, rule.object, alias)
+        if rule.criteria is not None:
+            compiled = self._formulas.compiled(rule.object, rule.criteria, "rule")
+
+            def columns(path: tuple[str, ...]):
+                column = scope.field_column(tuple(path[:-1]), path[-1])
+                if column is None:
+                    raise KeyError(".".join(path))
+                return column
+
+            condition = self._formulas.sql(compiled, columns, dialect)
+            if condition is None:
+                return sa.false()
+        else:
+            typed = f.parse_filter(self._models, rule.object, rule.filter, today=actor.today(), zone=actor.zone)
+            condition = compile_filter(scope, typed, dialect)
+            if condition is None:
+                return sa.true()
+        # the rule's own SELECT (with the joins its paths need) picks the records it shares
+        return table.c.id.in_(sa.select(alias.c.id).select_from(scope.from_clause()).where(condition))
+
+    # -- explain ---------------------------------------------------------------------------
+
+    def explain(self, actor: Actor, object_name: str, record_id: str) -> dict[str, Any]:
+        """Why the actor may or may not read, edit, delete and transfer one record (JSON-able).
+
+        For each operation: whether the profile allows the action, whether the record is
+        reachable, and every grant, each with whether it holds for this record.
+        """
+        if object_name not in self.site.registry.objects:
+            return {"user": actor.user_id, "object": object_name, "record": record_id, "error": "unknown_object"}
+        table = self.site.tables[object_name]
+        result: dict[str, Any] = {"user": actor.user_id, "object": object_name, "record": record_id, "operations": {}}
+        with self.site.engine.connect() as connection:
+            exists = connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None
+            result["exists"] = exists
+            principal = None if actor.system else self.principal(actor)
+            if not actor.system and (principal is None or not principal.active):
+                result["denied"] = "unknown_user" if principal is None else "inactive_user"
+            else:
+                result["roles"] = principal.role_names if principal else []
+                result["profiles"] = [profile.api_name for profile in principal.profiles] if principal else []
+            for operation in OPERATIONS:
+                action = {"read": "read", "edit": "edit", "delete": "delete", "transfer": "edit"}[operation]
+                allowed_by_profile = self.allows(actor, object_name, action)
+                entry: dict[str, Any] = {"profile_allows": allowed_by_profile, "grants": []}
+                if actor.system:
+                    entry["grants"].append({"kind": "platform_job", "holds": True})
+                elif principal is not None and principal.active:
+                    for grant in self.grants(principal, actor, object_name, table, operation):
+                        holds = exists and (
+                            grant.condition is None
+                            or connection.execute(sa.select(table.c.id).where(table.c.id == record_id, grant.condition)).first() is not None
+                        )
+                        entry["grants"].append({**grant.reason, "holds": holds})
+                entry["allowed"] = bool(exists and allowed_by_profile and any(grant["holds"] for grant in entry["grants"]))
+                result["operations"][operation] = entry
+        return result
+
+
+def _combine(grants: Sequence[Grant]) -> sa.ColumnElement[bool] | None:
+    """The OR of the grants' conditions; None when one of them reaches every record."""
+    conditions = []
+    for grant in grants:
+        if grant.condition is None:
+            return None
+        conditions.append(grant.condition)
+    return sa.or_(*conditions) if conditions else sa.false()
