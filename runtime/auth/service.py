@@ -90,8 +90,14 @@ class Authenticator:
             memory_cost=self.settings.argon2_memory_cost,
             parallelism=self.settings.argon2_parallelism,
         )
-        # verified against when the username is unknown, so both cases take the same time
-        self._decoy = self.hasher.hash(secrets.token_hex(16))
+        self._decoy_hash: str | None = None
+
+    @property
+    def _decoy(self) -> str:
+        """A hash verified against when the username is unknown, so both cases take the same time."""
+        if self._decoy_hash is None:
+            self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
+        return self._decoy_hash
 
     # -- tables ----------------------------------------------------------------------------
 
