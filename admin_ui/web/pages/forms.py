@@ -192,6 +192,27 @@ def region_levels(site, object_name: str, name: str, value: str | None, language
     return levels
 
 
+def live_fields(services, object_name: str, business_type: str | None) -> set[str]:
+    """Fields whose change can alter the form: those field rules read, controlling picklists, regions."""
+    object_def = services.site.registry.objects[object_name]
+    live: set[str] = set()
+    for rule in object_def.field_rules:
+        if not rule.active or (rule.business_types and business_type not in rule.business_types):
+            continue
+        for text in (rule.visible_when, rule.required_when, rule.read_only_when):
+            if text:
+                try:
+                    live.update(services.records.formulas.compiled(object_name, text, "rule").fields)
+                except formula.FormulaError:
+                    continue
+    for definition in object_def.fields:
+        if getattr(definition, "controlling_field", None):
+            live.add(definition.controlling_field)
+        if definition.type == "region":
+            live.add(definition.api_name)
+    return live
+
+
 def field_widgets(
     request: Request, app_name: str, object_name: str, layout, values: dict[str, Any], display_record: dict[str, Any],
     *, prior: dict[str, Any] | None, business_type: str | None, errors: dict[str, list[str]],
@@ -204,6 +225,7 @@ def field_widgets(
     object_def = site.registry.objects[object_name]
     subset = next((item.picklist_values for item in object_def.business_types if item.api_name == business_type), {})
     states = rule_states(services, actor, object_name, coerced(services, object_name, values), prior, business_type)
+    live = live_fields(services, object_name, business_type)
     required_by_type = set(next((item.required_fields for item in object_def.business_types if item.api_name == business_type), []))
     sections = []
     for section in layout.sections if layout else []:
@@ -237,6 +259,7 @@ def field_widgets(
                 "visible": state["visible"],
                 "errors": errors.get(name, []),
                 "input": INPUT_TYPES.get(kind, kind),
+                "live": name in live,
             }
             if kind in ("picklist", "multi_picklist"):
                 labels = v.choice_labels(site, object_name, name, language)

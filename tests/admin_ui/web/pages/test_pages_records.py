@@ -75,6 +75,8 @@ def test_forms_need_the_csrf_token(as_rep):
 def test_field_rules_and_dependent_picklists_are_reevaluated(as_rep, services, people):
     fields = fields_of(as_rep.json("/app/sales/opportunity/new", business_type="simple_sales"))
     assert fields["loss_reason"]["visible"] is False
+    # only fields a rule reads re-draw the form when changed, so typing elsewhere is never interrupted
+    assert fields["stage"]["live"] is True and fields["name"]["live"] is False
     redrawn = as_rep.post("/app/sales/opportunity/form", {"business_type": "simple_sales", "stage": "lost", "name": "x"})
     assert redrawn.status_code == 200
     after = fields_of(redrawn.json())
