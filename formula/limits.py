@@ -8,6 +8,7 @@ __all__ = [
     "MAX_NODES",
     "MAX_NUMBER_DIGITS",
     "MAX_PATH_HOPS",
+    "MAX_SQL_ELEMENTS",
     "MAX_SQL_LENGTH",
     "MAX_TEXT_LENGTH",
 ]
@@ -25,5 +26,9 @@ MAX_PATH_HOPS = 10
 MAX_NUMBER_DIGITS = 30
 #: Characters of SQL one compiled formula may produce.
 MAX_SQL_LENGTH = 200_000
+#: SQL expression elements (columns, operators, literals…) counted while compiling, with shared
+#: parts counted each time they appear: some functions repeat their argument in the SQL, so
+#: nesting them grows the SQL exponentially, and this stops the compiler before it renders it.
+MAX_SQL_ELEMENTS = 40_000
 #: Characters a text value may grow to during evaluation (LPAD, SUBSTITUTE…).
 MAX_TEXT_LENGTH = 100_000

@@ -2,9 +2,12 @@
 
 Patterns are parsed here (a common subset: literals, ``.``, classes ``[a-z]`` ``[^…]``, ``\\d \\w
 \\s`` and their negations, groups ``( )`` ``(?: )``, alternation ``|``, quantifiers ``* + ? {n}
-{n,} {n,m}``), compiled to a Thompson NFA and run as a set-of-states simulation, so matching takes
-time proportional to ``len(text) × len(pattern)`` whatever the pattern: no backtracking, no
-catastrophic cases, nothing to time out. Back-references, look-around and ``\\b`` are refused.
+{n,} {n,m}``), compiled to a Thompson NFA and run as a set-of-states simulation whose sets are
+cached as the states of a DFA built lazily (as RE2 does), so matching takes at most
+``len(text) × len(pattern)`` steps whatever the pattern, and usually one dictionary look-up per
+character: no backtracking, no catastrophic cases. A work budget (:data:`MAX_WORK`) still bounds
+the rare text and pattern that keep missing the cache. Back-references, look-around and ``\\b``
+are refused.
 
 The same parsed pattern is written out as a PostgreSQL regular expression with only explicit
 character sets (no locale-dependent classes), so both backends match the same strings.
@@ -12,13 +15,20 @@ character sets (no locale-dependent classes), so both backends match the same st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Pattern", "RegexSyntaxError", "compile_pattern"]
+from formula.errors import FormulaEvaluationError
+
+__all__ = ["Pattern", "RegexSyntaxError", "RegexTooCostly", "compile_pattern"]
 
 #: Upper bound on compiled instructions (repeat counts multiply the pattern's size).
 MAX_PROGRAM = 10_000
 MAX_REPEAT = 255  # PostgreSQL refuses larger counts
+#: DFA states kept per pattern before the cache starts over.
+MAX_DFA_STATES = 2_000
+#: NFA positions stepped through (on DFA cache misses) in one match before giving up: about
+#: 0.2–0.4 s of work on the reference machine, whatever the pattern and the text.
+MAX_WORK = 1_500_000
 
 _DIGIT = ((48, 57),)
 _WORD = ((48, 57), (65, 90), (95, 95), (97, 122))
@@ -35,6 +45,10 @@ class RegexSyntaxError(ValueError):
         super().__init__(message)
         self.message = message
         self.offset = offset
+
+
+class RegexTooCostly(FormulaEvaluationError):
+    """Matching this text would take more than the work budget (a pathological pattern and text)."""
 
 
 # Parsed pattern nodes, as tuples: ("set", ranges, negated) | ("cat", [nodes]) | ("alt", [nodes])
@@ -88,6 +102,15 @@ class _Parser:
             raise self.error("a quantifier cannot follow another quantifier")
         if atom is None:
             raise self.error("nothing to repeat", start)
+        counted = ch == "{" and (high is None or high > 1)
+        if counted and _nullable(atom):
+            # It adds no strings ((a?){3} matches what a{0,3} does), and PostgreSQL's engine
+            # takes seconds on long texts when such counts add up: refuse it with the rewrite.
+            raise self.error(
+                "a counted repetition of something that can match nothing; repeat what must match "
+                "instead, e.g. a{0,3} rather than (a?){3}",
+                start,
+            )
         return ("rep", atom, low, high)
 
     def _looks_like_count(self) -> bool:
@@ -201,6 +224,18 @@ class _Parser:
         return ord(ch)
 
 
+def _nullable(node) -> bool:
+    """Whether a parsed pattern node can match the empty string."""
+    kind = node[0]
+    if kind == "set":
+        return False
+    if kind == "cat":
+        return all(_nullable(item) for item in node[1])
+    if kind == "alt":
+        return any(_nullable(item) for item in node[1])
+    return node[2] == 0 or _nullable(node[1])
+
+
 # --- compilation to a Thompson NFA ------------------------------------------------------------
 
 _CHAR, _SPLIT, _JUMP, _MATCH = range(4)
@@ -270,24 +305,47 @@ class Pattern:
     source: str
     program: tuple
     postgres: str
+    # Lazily built DFA: a set of NFA positions → {character code → next set}. Shared by every
+    # call, so a pattern used on many records builds each transition once.
+    _dfa: dict = field(default_factory=dict, compare=False, repr=False)
+    _states: dict = field(default_factory=dict, compare=False, repr=False)
 
     def fullmatch(self, text: str) -> bool:
-        program = self.program
-        final = len(program) - 1
-        current = self._closure({0})
+        """Whether the whole of ``text`` matches; raises :class:`RegexTooCostly` past the work budget."""
+        final = len(self.program) - 1
+        dfa = self._dfa
+        interned = self._states
+        current = interned.setdefault(start := self._closure((0,)), start)
+        work = 0
         for ch in text:
             code = ord(ch)
-            following = set()
-            for pc in current:
-                op = program[pc]
-                if op[0] == _CHAR and _matches(op[1], op[2], code):
-                    following.add(pc + 1)
+            row = dfa.get(current)
+            if row is None:
+                if len(dfa) >= MAX_DFA_STATES:
+                    dfa.clear()  # as RE2 does: start over rather than grow without bound
+                    interned.clear()
+                row = dfa[current] = {}
+            following = row.get(code)
+            if following is None:
+                following = self._step(current, code)
+                # One object per state, so later look-ups compare by identity, not element by element.
+                following = row[code] = interned.setdefault(following, following)
+                work += len(current) + len(following)
+                if work > MAX_WORK:
+                    raise RegexTooCostly(
+                        f"REGEX needs more than {MAX_WORK:,} steps on this text; simplify the pattern"
+                    )
             if not following:
                 return False
-            current = self._closure(following)
+            current = following
         return final in current
 
-    def _closure(self, pcs: set[int]) -> set[int]:
+    def _step(self, current: frozenset[int], code: int) -> frozenset[int]:
+        program = self.program
+        moved = [pc + 1 for pc in current if program[pc][0] == _CHAR and _matches(program[pc][1], program[pc][2], code)]
+        return self._closure(moved) if moved else frozenset()
+
+    def _closure(self, pcs) -> frozenset[int]:
         program = self.program
         seen: set[int] = set()
         stack = list(pcs)
@@ -302,7 +360,7 @@ class Pattern:
                 stack.append(op[2])
             elif op[0] == _JUMP:
                 stack.append(op[1])
-        return seen
+        return frozenset(seen)
 
 
 def _pg_char(code: int) -> str:

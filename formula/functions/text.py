@@ -91,6 +91,9 @@ def _pad(t, n, pad, left: bool):
     if n is None:
         return None
     t, pad = t or "", " " if pad is _SPACE else (pad or "")
+    if int(n) > MAX_TEXT_LENGTH:
+        # Clamping would quietly give a shorter text than asked for; say so instead.
+        raise FormulaEvaluationError(f"{'LPAD' if left else 'RPAD'} to {int(n)} characters goes beyond the limit of {MAX_TEXT_LENGTH}")
     width = max(0, clamp_count(n))
     if len(t) >= width:
         return t[:width]
@@ -164,15 +167,20 @@ def html_encode(t: str | None) -> str:
     return t
 
 
+def _htmlencode(t):
+    # Every encoding multiplies a length (up to 6×), so nesting them could grow text exponentially.
+    return _grown(html_encode(_grown(t or "")))
+
+
 def _urlencode(t):
-    return _percent_encode(t or "", safe="-_.~")
+    return _grown(_percent_encode(_grown(t or ""), safe="-_.~"))
 
 
 def _hyperlink(url, label, target=None):
-    link = f'<a href="{html_encode(url)}"'
+    link = f'<a href="{_htmlencode(url)}"'
     if target:
-        link += f' target="{html_encode(target)}"'
-    return f"{link}>{html_encode(label)}</a>"
+        link += f' target="{_htmlencode(target)}"'
+    return _grown(f"{link}>{_htmlencode(label)}</a>")
 
 
 def _f(name: str, signature: str, doc: str, *overloads: Overload, **kw) -> Function:
@@ -278,7 +286,7 @@ FUNCTIONS = [
         "HTMLENCODE",
         "HTMLENCODE(text)",
         "``& < > \" '`` replaced by HTML entities.",
-        _o("HTMLENCODE", (TEXT,), TEXT_T, html_encode),
+        _o("HTMLENCODE", (TEXT,), TEXT_T, _htmlencode),
     ),
     _f(
         "URLENCODE",

@@ -24,7 +24,7 @@ from formula.ast import TApply, TField, TGlobal, TLiteral, Typed
 from formula.checker import CheckedFormula
 from formula.errors import FormulaCompileError, FormulaLimitError
 from formula.functions import FUNCTIONS
-from formula.limits import MAX_SQL_LENGTH
+from formula.limits import MAX_SQL_ELEMENTS, MAX_SQL_LENGTH
 from formula.sql import sqlite as sqlite_support
 from formula.types import FormulaType, Kind
 from formula.values import UTC, canonical, converter
@@ -179,6 +179,8 @@ class Builder:
         self.columns = columns
         self.env = env
         self._now: dt.datetime | None = None
+        # id(element) → (element, size as rendered, shared parts counted each time)
+        self._sizes: dict[int, tuple[Any, int]] = {}
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -186,6 +188,39 @@ class Builder:
         return self.build(node)
 
     def build(self, node: Typed) -> sa.ColumnElement[Any]:
+        built = self._build(node)
+        if isinstance(node, TApply) and self.expanded_size(built) > MAX_SQL_ELEMENTS:
+            raise FormulaLimitError(
+                f"formula compiles to more than {MAX_SQL_ELEMENTS} SQL elements",
+                hint="simplify the formula, or split it into several formula fields",
+                start=node.span.start,
+                end=node.span.end,
+                text=self.checked.text,
+            )
+        return built
+
+    def expanded_size(self, element: Any) -> int:
+        """Elements in ``element`` as SQL renders it: a part used twice counts twice.
+
+        Iterative, and linear in the distinct parts (each is sized once), so an expression
+        that would render to gigabytes is measured without rendering it.
+        """
+        sizes = self._sizes
+        stack: list[tuple[Any, bool]] = [(element, False)]
+        while stack:
+            current, children_done = stack.pop()
+            if id(current) in sizes:
+                continue
+            children = list(current.get_children()) if hasattr(current, "get_children") else []
+            if children_done or not children:
+                total = 1 + sum(sizes[id(child)][1] for child in children if id(child) in sizes)
+                sizes[id(current)] = (current, total)
+                continue
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+        return sizes[id(element)][1]
+
+    def _build(self, node: Typed) -> sa.ColumnElement[Any]:
         if isinstance(node, TLiteral):
             if node.value is None:
                 return sa.null()

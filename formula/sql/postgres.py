@@ -121,6 +121,34 @@ def html_encode(x):
     return value
 
 
+def bound_once(values, build, name: str):
+    """``build(*columns)`` over ``values`` computed once, as a scalar subquery.
+
+    PostgreSQL has no ``LET``; unnesting one-element arrays binds each value to a column so a
+    guard can test a length and then use the value without writing (and computing) it twice.
+    """
+    source = (
+        sa.func.unnest(*(postgresql.array([sa.type_coerce(value, sa.Text())]) for value in values))
+        .table_valued(*(f"v{index}" for index in range(len(values))))
+        .render_derived(name=name)
+    )
+    columns = [getattr(source.c, f"v{index}") for index in range(len(values))]
+    return sa.select(build(*columns)).select_from(source).scalar_subquery()
+
+
+def capped(value, build, name: str):
+    """``build(value)``, or NULL when the value or the result is longer than a text may be.
+
+    The same limit as the evaluator's (which raises there): encodings multiply lengths, so
+    nesting them would otherwise grow text exponentially.
+    """
+    def guarded_input(v):
+        return when(sa.func.length(v) <= i(MAX_TEXT_LENGTH), build(v))
+
+    inner = bound_once([text_of(value)], guarded_input, name + "_in")
+    return bound_once([inner], lambda r: when(sa.func.length(r) <= i(MAX_TEXT_LENGTH), r), name + "_out")
+
+
 class PostgresBuilder(Builder):
     dialect = "postgresql"
 
@@ -360,7 +388,8 @@ class PostgresBuilder(Builder):
 
     def _pad(self, fn, text, n, pad):
         padding = t(" ") if pad is None else text_of(pad)
-        return fn(text_of(text), sa.func.greatest(count(n), i(0)), padding)
+        # Past the text limit the evaluator raises rather than clamping; NULL is SQL's error.
+        return when(N(n) < i(MAX_TEXT_LENGTH + 1), fn(text_of(text), sa.func.greatest(count(n), i(0)), padding))
 
     def k_lpad(self, node, text, n, pad=None):
         return self._pad(sa.func.lpad, text, n, pad)
@@ -372,7 +401,21 @@ class PostgresBuilder(Builder):
         return sa.func.btrim(text_of(text), t(" \t"))
 
     def k_substitute(self, node, text, old, new):
-        return sa.func.replace(text_of(text), text_of(old), text_of(new))
+        def guarded(whole, old, new):
+            # The result's length, known before replace() builds it: a hostile SUBSTITUTE
+            # must not make PostgreSQL allocate gigabytes before the length is tested.
+            big = sa.BigInteger()
+            occurrences = (sa.func.length(whole) - sa.func.length(sa.func.replace(whole, old, t("")))) / sa.func.greatest(
+                sa.func.length(old), i(1)
+            )
+            grown = sa.cast(sa.func.length(new) - sa.func.length(old), big) * sa.cast(occurrences, big)
+            return sa.case(
+                (old == t(""), whole),
+                (sa.func.length(whole) + grown > i(MAX_TEXT_LENGTH), sa.null()),
+                else_=sa.func.replace(whole, old, new),
+            )
+
+        return bound_once([text_of(text), text_of(old), text_of(new)], guarded, "substitute_args")
 
     def k_reverse(self, node, text):
         return sa.func.reverse(text_of(text))
@@ -408,20 +451,24 @@ class PostgresBuilder(Builder):
         return cbool(text_of(text).op("~", is_comparison=True)(t(self._NUMBER_PATTERN)))
 
     def k_htmlencode(self, node, text):
-        return html_encode(text)
+        return capped(text, html_encode, "htmlencode_text")
 
     def k_hyperlink(self, node, url, label, target=None):
-        link = t('<a href="').concat(html_encode(url)).concat(t('"'))
+        link = t('<a href="').concat(self.k_htmlencode(node, url)).concat(t('"'))
         if target is not None:
             link = link.concat(
                 sa.case(
                     (text_of(target) == t(""), t("")),
-                    else_=t(' target="').concat(html_encode(target)).concat(t('"')),
+                    else_=t(' target="').concat(self.k_htmlencode(node, target)).concat(t('"')),
                 )
             )
-        return link.concat(t(">")).concat(html_encode(label)).concat(t("</a>"))
+        link = link.concat(t(">")).concat(self.k_htmlencode(node, label)).concat(t("</a>"))
+        return bound_once([link], lambda r: when(sa.func.length(r) <= i(MAX_TEXT_LENGTH), r), "hyperlink_text")
 
     def k_urlencode(self, node, text):
+        return capped(text, self._urlencode, "urlencode_text")
+
+    def _urlencode(self, text):
         chars = (
             sa.func.regexp_split_to_table(text_of(text), t(""))
             .table_valued("c", with_ordinality="n")
