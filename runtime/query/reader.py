@@ -296,7 +296,9 @@ class RecordReader:
         if cursor is not None:
             kinds = [key.path.leaf.kind for key in keys]
             values, last_id = s.decode_cursor(cursor, query_print, kinds, object_name)
-            where.append(s.after(expressions, directions, [*values, last_id], nulls_smallest=self.dialect == "sqlite"))
+            filtered = s.never_null(typed)
+            non_null = [key.path.text in filtered for key in keys] + [True]
+            where.append(s.after(expressions, directions, [*values, last_id], nulls_smallest=self.dialect == "sqlite", non_null=non_null))
         outputs = self._outputs(scope, object_name, fields, expand, actor)
         sort_labels = [column.label(f"s{index}") for index, column in enumerate(expressions)]
         statement = (

@@ -104,16 +104,46 @@ def decode_cursor(token: Any, query: str, kinds: Sequence[str], object_name: str
         raise QueryError([field_error(None, "invalid_cursor")], object_name=object_name) from None
 
 
+#: operators whose condition is false for NULL: a field filtered with one is never NULL in the result
+NULL_REJECTING_OPS = frozenset({"eq", "lt", "lte", "gt", "gte", "in", "between", "contains", "starts_with", "range"})
+
+
+def never_null(node: f.Filter | None) -> frozenset[str]:
+    """The paths a filter requires to be non-NULL (conditions ANDed at its top level)."""
+    if node is None:
+        return frozenset()
+    if isinstance(node, f.Condition):
+        rejects = node.op in NULL_REJECTING_OPS or (node.op == "is_null" and not node.value)
+        return frozenset({node.path.text}) if rejects else frozenset()
+    if isinstance(node, f.All):
+        return frozenset().union(*(never_null(child) for child in node.children))
+    return frozenset()
+
+
 def after(
-    expressions: Sequence[sa.ColumnElement], descending: Sequence[bool], values: Sequence[Any], *, nulls_smallest: bool
+    expressions: Sequence[sa.ColumnElement],
+    descending: Sequence[bool],
+    values: Sequence[Any],
+    *,
+    nulls_smallest: bool,
+    non_null: Sequence[bool] | None = None,
 ) -> sa.ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order (expressions, directions), with native NULL ordering."""
+    """Rows strictly after ``values`` in the order (expressions, directions), with native NULL ordering.
+
+    ``non_null`` marks expressions that cannot be NULL in the result (the filter rejects NULLs);
+    the last expression is the id, never NULL. Where the first expression's NULLs cannot come
+    after its value, the condition starts with a plain range on it (``amount <= v AND (…)``),
+    which lets the database walk an index in sort sequence and stop after one page, instead of
+    collecting every row after the cursor and sorting them.
+    """
+    flags = list(non_null) if non_null is not None else [False] * len(expressions)
+    flags[-1] = True
     branches = []
     equal_so_far: list[sa.ColumnElement[bool]] = []
-    for expression, desc, value in zip(expressions, descending, values, strict=True):
+    for expression, desc, value, not_null in zip(expressions, descending, values, flags, strict=True):
         # NULLs come after every value when they are the largest and the order ascends, or the
         # smallest and it descends.
-        nulls_after_values = nulls_smallest == desc
+        nulls_after_values = nulls_smallest == desc and not not_null
         if value is None:
             beyond = expression.is_not(None) if not nulls_after_values else sa.false()
             same = expression.is_(None)
@@ -124,4 +154,10 @@ def after(
             same = expression == value
         branches.append(sa.and_(*equal_so_far, beyond) if equal_so_far else beyond)
         equal_so_far.append(same)
-    return sa.or_(*branches)
+    condition = sa.or_(*branches)
+    first_value, first_desc = values[0], descending[0]
+    first_nulls_after = nulls_smallest == first_desc and not flags[0]
+    if len(expressions) > 1 and first_value is not None and not first_nulls_after:
+        bound = expressions[0] <= first_value if first_desc else expressions[0] >= first_value
+        condition = sa.and_(bound, condition)
+    return condition
