@@ -11,6 +11,7 @@ same path plus ``.json`` with the same data (see :mod:`admin_ui.web.pages.render
     /app/{app}/{object}/kanban             kanban by the stage field
     /app/{app}/{object}/lookup?field=&q=   type-ahead for a reference field
     /app/{app}/{object}/form               POST (htmx): the form's fields for the values so far
+    /app/{app}/{object}/bulk               POST: transfer or delete the selected records
     /app/{app}/{object}/new                GET form, POST create
     /app/{app}/{object}/{id}               detail
     /app/{app}/{object}/{id}/edit          GET form, POST update
@@ -51,6 +52,7 @@ def routes() -> list[BaseRoute]:
         *_twin(base + "/kanban", lists.kanban),
         *_twin(base + "/lookup", lists.lookup),
         *_twin(base + "/form", forms.reevaluate, ["POST"]),
+        *_twin(base + "/bulk", lists.bulk, ["POST"]),
         *_twin(base + "/new", forms.new_form, ["GET"]),
         *_twin(base + "/new", forms.create, ["POST"]),
         *_twin(record, records.detail),

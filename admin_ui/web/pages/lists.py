@@ -30,6 +30,7 @@ from runtime.errors import RecordError
 PAGE_SIZE = 50
 MAX_COLUMNS = 7
 SCOPES = ("all", "mine", "team")
+BULK_LABELS = {"transfer": "Transfer owner", "delete": "Delete"}
 SCOPE_LABELS = {"all": "All records", "mine": "My records", "team": "My team's records"}
 LIST_TYPES = frozenset(
     {"text", "email", "phone", "url", "auto_number", "integer", "number", "currency", "percent", "date", "datetime",
@@ -268,6 +269,12 @@ async def list_view(request: Request) -> Response:
         next_url=("?" + urlencode([*base.items(), ("cursor", next_cursor)])) if next_cursor else None,
         errors=errors,
         new_url=f"/app/{app_name}/{object_name}/new" if permissions.get("create") else None,
+        bulk_url=f"/app/{app_name}/{object_name}/bulk" if permissions.get("edit") or permissions.get("delete") else None,
+        bulk_actions=[
+            {"value": action, "label": i18n.gettext(language, BULK_LABELS[action])}
+            for action, allowed in (("transfer", object_def.features.owner and permissions.get("edit")), ("delete", permissions.get("delete")))
+            if allowed
+        ],
     )
     return render(request, "app/list.html", data, status=400 if errors else 200)
 
@@ -337,3 +344,42 @@ async def lookup(request: Request) -> Response:
         options = [{"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])} for record in page.records]
     data.update(field=name, target=target, q=text, options=options)
     return render(request, "app/lookup_options.html", data)
+
+
+MAX_BULK = 200
+
+
+async def bulk(request: Request) -> Response:
+    """Transfer or delete the selected records, one by one: each its own transaction, failures listed."""
+    from admin_ui.web.pages.rendering import redirect
+
+    if not signed_in(request):
+        return sign_in_redirect(request)
+    app_name, object_name = request.path_params["app"], request.path_params["object"]
+    object_or_404(request, object_name)
+    data = chrome(request, app_name, object_name)
+    language = data["language"]
+    services = services_of(request)
+    actor = actor_of(request)
+    form = await request.form()
+    action = form.get("action")
+    ids = [str(value) for value in form.getlist("ids") if value][:MAX_BULK]
+    owner = str(form.get("owner") or "").strip()
+    failures: list[dict[str, Any]] = []
+    if action not in ("transfer", "delete") or not ids or (action == "transfer" and not owner):
+        failures.append({"id": None, "field": "owner" if action == "transfer" and ids else None, "code": "invalid_bulk",
+                         "message": i18n.gettext(language, "Choose records and an action (and the new owner to transfer to).")})
+    else:
+        for record_id in ids:
+            try:
+                if action == "delete":
+                    services.records.delete(actor, object_name, record_id)
+                else:
+                    services.records.update(actor, object_name, record_id, {"owner": owner})
+            except RecordError as problem:
+                failures.extend({"id": record_id, **message} for message in problem.messages(language))
+    done = len(set(ids) - {failure["id"] for failure in failures}) if ids else 0
+    if failures:
+        data.update(title=i18n.gettext(language, "Not done"), errors=failures, done=done, back=f"/app/{app_name}/{object_name}")
+        return render(request, "app/message.html", data, status=422)
+    return redirect(request, f"/app/{app_name}/{object_name}", {"done": done, "action": action})

@@ -57,3 +57,27 @@ def test_kanban_groups_by_stage(as_manager, services, people):
     lanes = {lane["value"]: [card["cells"][0]["text"] for card in lane["cards"]] for lane in board["lanes"]}
     assert lanes["initial_contact"] == ["Early"] and lanes["solution_quote"] == ["Quoted"] and lanes["won"] == []
     assert as_manager.get("/app/sales/account/kanban.json").status_code == 404
+
+
+def test_bulk_transfer_and_delete(as_rep, services, policy, people):
+    from runtime.records.context import SYSTEM
+
+    first = make_account(services, people.rep, "Bulk One")
+    second = make_account(services, people.rep, "Bulk Two")
+    page = as_rep.json("/app/sales/account")
+    assert [item["value"] for item in page["bulk_actions"]] == ["transfer", "delete"]
+    owners = as_rep.json("/app/sales/account/lookup", field="owner", q="Zhao")["options"]
+    assert owners == [{"id": people.other, "name": "Zhao Min"}]
+
+    refused = as_rep.post("/app/sales/account/bulk", {"action": "transfer", "ids": [first]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "owner"
+    moved = as_rep.post("/app/sales/account/bulk", {"action": "transfer", "ids": [first, second], "owner": people.other})
+    assert moved.json() == {"redirect": "/app/sales/account", "done": 2, "action": "transfer"}
+    assert {services.records.get(SYSTEM, "account", key)["owner"] for key in (first, second)} == {people.other}
+
+    make_opportunity(services, people.rep, second, "Keeps its account")  # a restrict reference blocks deleting it
+    partly = as_rep.post("/app/sales/account/bulk", {"action": "delete", "ids": [first, second]})
+    assert partly.status_code == 422
+    body = partly.json()
+    assert body["done"] == 1 and {error["id"] for error in body["errors"]} == {second}
+    assert names(as_rep.json("/app/sales/account")) == ["Bulk Two"]
