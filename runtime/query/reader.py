@@ -297,7 +297,7 @@ class RecordReader:
             kinds = [key.path.leaf.kind for key in keys]
             values, last_id = s.decode_cursor(cursor, query_print, kinds, object_name)
             filtered = s.never_null(typed)
-            non_null = [key.path.text in filtered for key in keys] + [True]
+            non_null = [(key.path.text, len(key.path.specs)) in filtered for key in keys] + [True]
             where.append(s.after(expressions, directions, [*values, last_id], nulls_smallest=self.dialect == "sqlite", non_null=non_null))
         outputs = self._outputs(scope, object_name, fields, expand, actor)
         sort_labels = [column.label(f"s{index}") for index, column in enumerate(expressions)]

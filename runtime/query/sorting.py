@@ -108,13 +108,14 @@ def decode_cursor(token: Any, query: str, kinds: Sequence[str], object_name: str
 NULL_REJECTING_OPS = frozenset({"eq", "lt", "lte", "gt", "gte", "in", "between", "contains", "starts_with", "range"})
 
 
-def never_null(node: f.Filter | None) -> frozenset[str]:
-    """The paths a filter requires to be non-NULL (conditions ANDed at its top level)."""
+def never_null(node: f.Filter | None) -> frozenset[tuple[str, int]]:
+    """The paths a filter requires to be non-NULL (conditions ANDed at its top level), as
+    (text, hops): a sort by reference ``site`` reads ``site.name``, which a filter on ``site`` does not cover."""
     if node is None:
         return frozenset()
     if isinstance(node, f.Condition):
         rejects = node.op in NULL_REJECTING_OPS or (node.op == "is_null" and not node.value)
-        return frozenset({node.path.text}) if rejects else frozenset()
+        return frozenset({(node.path.text, len(node.path.specs))}) if rejects else frozenset()
     if isinstance(node, f.All):
         return frozenset().union(*(never_null(child) for child in node.children))
     return frozenset()

@@ -120,6 +120,7 @@ def test_keyset_pages_visit_every_record_once(lab, sort):
         ({"label_text": {"is_null": False}}, ["-label_text"]),
         ({"or": [{"cost": {"gte": 5}}, {"urgent": True}]}, ["-cost"]),  # NULL costs stay possible
         ({"not": {"cost": {"lt": 6}}}, ["cost"]),
+        ({"site": {"is_null": False}}, ["-site", "cost"]),  # sorts by the site's name, not its id
     ],
 )
 def test_keyset_pages_of_a_filtered_list_match_the_whole_list(lab, filter, sort):
