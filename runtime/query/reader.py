@@ -56,6 +56,10 @@ class _Output:
     computed: bool = False  # a formula computed in Python after the fetch (no expressions)
 
 
+# how _record turns an output's columns into a value
+_PLAIN, _FORMULA, _COMPUTED, _EXPANDED, _GEOLOCATION = range(5)
+
+
 class RecordReader:
     """Reads records of any object through the one base SELECT."""
 
@@ -188,7 +192,8 @@ class RecordReader:
         return [expression.label(f"c{index}_{position}") for index, output in enumerate(outputs) for position, expression in enumerate(output.expressions)]
 
     def _finish(self, connection: sa.Connection, actor: Actor, object_name: str, outputs: list[_Output], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        records = [self._record(outputs, row) for row in rows]
+        plan = self._record_plan(outputs)
+        records = [self._record(plan, row) for row in rows]
         computed = [output.key for output in outputs if output.computed]
         if computed and self.formula_values is not None:
             hidden = [output.key for output in outputs if output.hidden]
@@ -199,23 +204,39 @@ class RecordReader:
         return records
 
     @staticmethod
-    def _record(outputs: list[_Output], row: Sequence[Any]) -> dict[str, Any]:
-        record: dict[str, Any] = {}
+    def _record_plan(outputs: list[_Output]) -> list[tuple[str, int, int, m.FieldSpec]]:
+        """(key, how, position, spec) per output: worked out once per page, not once per row."""
+        plan = []
         position = 0
         for output in outputs:
-            width = len(output.expressions)
-            values = row[position : position + width]
-            position += width
             if output.computed:
-                record[output.key] = None
+                how = _COMPUTED
             elif output.expand:
-                record[output.key] = None if values[0] is None else {"id": values[0], "name": values[1]}
+                how = _EXPANDED
             elif output.spec.kind == m.GEOLOCATION:
-                record[output.key] = None if values[0] is None else {"lat": values[0], "lng": values[1]}
+                how = _GEOLOCATION
             elif output.spec.type == "formula":
-                record[output.key] = m.formula_output(output.spec, values[0])
+                how = _FORMULA
             else:
-                record[output.key] = values[0]
+                how = _PLAIN
+            plan.append((output.key, how, position, output.spec))
+            position += len(output.expressions)
+        return plan
+
+    @staticmethod
+    def _record(plan: list[tuple[str, int, int, m.FieldSpec]], row: Sequence[Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for key, how, position, spec in plan:
+            if how == _PLAIN:
+                record[key] = row[position]
+            elif how == _FORMULA:
+                record[key] = m.formula_output(spec, row[position])
+            elif how == _COMPUTED:
+                record[key] = None
+            elif how == _EXPANDED:
+                record[key] = None if row[position] is None else {"id": row[position], "name": row[position + 1]}
+            else:
+                record[key] = None if row[position] is None else {"lat": row[position], "lng": row[position + 1]}
         return record
 
     # -- reads ---------------------------------------------------------------------------
