@@ -9,7 +9,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from formula.ast import Binary, Call, FieldRef, GlobalRef, Literal, Node, Span, Unary
-from formula.errors import FormulaLimitError, FormulaSyntaxError
+from formula.errors import FormulaError, FormulaLimitError, FormulaSyntaxError
+from formula.lalr import Fallback, FastParser
 from formula.limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES, MAX_NUMBER_DIGITS
 
 __all__ = ["grammar", "parse"]
@@ -76,12 +77,26 @@ def parse(text: str) -> Node:
     if not text.strip() or _only_comments(text):
         raise FormulaSyntaxError("formula is empty", start=0, end=max(1, len(text)), text=text)
     _check_nesting(text)
+    builder = _Builder(text)
+    try:
+        return _fast_parser().parse(
+            text,
+            lambda token: builder.number(token.text, token.start),
+            lambda token: builder.unescape(token.text, token.start),
+        )
+    except (Fallback, FormulaError):
+        pass  # not a plain valid formula: Lark's parser says what is wrong, with its positions
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     _check_tree_size(text, tree)
-    return _Builder(text).build(tree)
+    return builder.build(tree)
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_parser() -> FastParser:
+    return FastParser(grammar(), _KEYWORDS)
 
 
 def _only_comments(text: str) -> bool:
@@ -248,22 +263,25 @@ class _Builder:
 
     def _number(self, tree: Tree) -> Node:
         token = tree.children[0]
-        digits = sum(ch.isdigit() for ch in token)
+        return Literal(self.span(token), "number", self.number(str(token), token.start_pos))
+
+    def number(self, raw: str, start: int) -> Decimal:
+        digits = sum(ch.isdigit() for ch in raw)
         if digits > MAX_NUMBER_DIGITS:
             raise FormulaLimitError(
                 f"number has {digits} digits; the limit is {MAX_NUMBER_DIGITS}",
-                start=token.start_pos,
-                end=token.end_pos,
+                start=start,
+                end=start + len(raw),
                 text=self.text,
             )
-        return Literal(self.span(token), "number", Decimal(str(token)))
+        return Decimal(raw)
 
     def _string(self, tree: Tree) -> Node:
         token = tree.children[0]
-        return Literal(self.span(token), "text", self._unescape(token))
+        return Literal(self.span(token), "text", self.unescape(str(token), token.start_pos))
 
-    def _unescape(self, token: Token) -> str:
-        body = str(token)[1:-1]
+    def unescape(self, raw: str, start: int) -> str:
+        body = raw[1:-1]
         if "\\" not in body:
             return body
         out: list[str] = []
@@ -275,7 +293,7 @@ class _Builder:
                 i += 1
                 continue
             nxt = body[i + 1]
-            at = token.start_pos + 1 + i
+            at = start + 1 + i
             if nxt in _ESCAPES:
                 out.append(_ESCAPES[nxt])
                 i += 2
