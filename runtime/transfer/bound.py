@@ -10,6 +10,7 @@ savepoint and the import goes on or stops; nothing is committed until the caller
 from __future__ import annotations
 
 from collections.abc import Iterator
+import copy
 from contextlib import contextmanager, nullcontext
 
 import sqlalchemy as sa
@@ -70,3 +71,22 @@ class BoundSite:
 
     def begin(self):
         return self.engine.begin()
+
+    def __getattr__(self, name: str):
+        # anything else a subsystem asks of a site (its helpers, caches) is the real site's
+        return getattr(self._site, name)
+
+
+def bound_access(access, site: BoundSite):
+    """The access policy reading through the bound connection too.
+
+    A policy built on a site (the security policy reads its membership tables) would otherwise
+    read on connections of its own while the import holds the write lock: on SQLite those reads
+    wait for the import to commit, which waits for them. A shallow copy pointed at the bound site
+    shares the policy's caches and reads what the import's transaction sees.
+    """
+    if getattr(access, "site", None) is None:
+        return access
+    bound = copy.copy(access)
+    bound.site = site
+    return bound

@@ -50,6 +50,7 @@ class Columns:
                 continue
             seen[field] = text
             self.fields.append(field)
+        self._built: list[tuple[str | None, Any]] | None = None
         self._choices = {name: _choice_names(registry, model, name) for name in self.mapped if model.fields[name].kind in (m.CHOICE, m.CHOICES)}
 
     @property
@@ -59,34 +60,60 @@ class Columns:
     def record(self, cells: list[str]) -> dict[str, Any]:
         """The input values of one row (extra cells beyond the header are ignored)."""
         values: dict[str, Any] = {}
-        for field, cell in zip(self.fields, cells, strict=False):
+        for (field, convert), cell in zip(self._converters, cells, strict=False):
             if field is not None:
-                values[field] = self.value(field, cell)
+                text = cell.strip()
+                values[field] = convert(text) if text else None
         return values
 
     def value(self, field: str, cell: str) -> Any:
-        spec = self.model.fields[field]
+        """The input value of one cell of ``field``'s column."""
         text = cell.strip()
-        if text == "":
-            return None
-        kind = spec.kind
+        return self._converter(field)(text) if text else None
+
+    @property
+    def _converters(self) -> list[tuple[str | None, Any]]:
+        # built once per file: one converter per column, chosen by the field's kind
+        if self._built is None:
+            self._built = [(field, self._converter(field) if field is not None else None) for field in self.fields]
+        return self._built
+
+    def _converter(self, field: str):
+        kind = self.model.fields[field].kind
         if kind == m.BOOLEAN:
-            word = text.lower()
-            return True if word in TRUE_WORDS else False if word in FALSE_WORDS else text
+            return _checkbox
         if kind == m.CHOICE:
-            return self._choices.get(field, {}).get(text, text)
+            labels = self._choices.get(field, {})
+            return lambda text: labels.get(text, text)
         if kind == m.CHOICES:
             labels = self._choices.get(field, {})
-            return [labels.get(item.strip(), item.strip()) for item in text.split(LIST_SEPARATOR) if item.strip()]
+            return lambda text: [labels.get(item.strip(), item.strip()) for item in text.split(LIST_SEPARATOR) if item.strip()]
         if kind == m.JSON_LIST:
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError:
-                return text
+            return _json_or_text
         if kind == m.GEOLOCATION:
-            lat, _, lng = text.partition(",")
-            return {"lat": lat.strip(), "lng": lng.strip()} if lng else text
+            return _geolocation
+        return _text
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _checkbox(text: str) -> Any:
+    word = text.lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else text
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
         return text
+
+
+def _geolocation(text: str) -> Any:
+    lat, _, lng = text.partition(",")
+    return {"lat": lat.strip(), "lng": lng.strip()} if lng else text
 
 
 def cell_text(value: Any) -> str:

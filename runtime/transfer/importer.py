@@ -23,7 +23,7 @@ from typing import Any
 from runtime.errors import BulkRecordError, FieldError, RecordError, RecordPermissionError, RecordValidationError
 from runtime.records.context import Actor
 from runtime.records.service import RecordService
-from runtime.transfer.bound import BoundSite
+from runtime.transfer.bound import BoundSite, bound_access
 from runtime.transfer.columns import Columns
 from runtime.transfer.errors import CsvImportError, RowError
 
@@ -101,7 +101,8 @@ def import_csv(
     inputs = [(FIRST_ROW + index, columns.record(cells)) for index, cells in enumerate(rows) if any(cell.strip() for cell in cells)]
     site = records.site
     with site.engine.connect() as connection, connection.begin() as transaction:
-        bound = RecordService(BoundSite(site, connection), access=records.reader.access)
+        bound_site = BoundSite(site, connection)
+        bound = RecordService(bound_site, access=bound_access(records.reader.access, bound_site))
         run = _Run(bound, actor, object_name, len(inputs), progress)
         creates, updates = _split(bound, actor, object_name, inputs, update_by, run)
         run.create(creates)
