@@ -510,8 +510,15 @@ class RecordService:
         """Bring a record back from the recycle bin, with the children deleted together with it."""
         model = self.model(object_name)
         self._authorise(actor, model, "delete")
+        if not model.features.recycle_bin:
+            raise RecordValidationError([field_error(None, "no_recycle_bin", object=model.definition.label)], object_name=model.name)
         with self._write(actor, model.name) as ctx:
-            old = self._load(ctx, model, record_id, "edit", state="deleted")
+            try:
+                old = self._load(ctx, model, record_id, "edit", state="deleted")
+            except RecordNotFoundError:
+                if isinstance(record_id, str) and self.reader.get(ctx.connection, actor, object_name, record_id, fields=["id"]) is not None:
+                    raise RecordValidationError([field_error(None, "not_in_recycle_bin")], object_name=model.name) from None
+                raise
             for name, spec in model.fields.items():
                 if spec.type == "master_detail" and old.get(name):
                     parent = ctx.table(spec.targets[0])

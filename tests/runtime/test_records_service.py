@@ -231,6 +231,9 @@ def test_delete_restore_purge(service, actor, site_id):
         service.update(actor, "lab_site", record["id"], {"name": "x"})  # in the recycle bin: not editable
     restored = service.restore(actor, "lab_site", record["id"])
     assert restored["deleted_at"] is None and restored["version"] == 3
+    with pytest.raises(RecordValidationError) as caught:
+        service.restore(actor, "lab_site", record["id"])  # live again: nothing to restore
+    assert caught.value.codes == ["not_in_recycle_bin"]
     with pytest.raises(RecordNotFoundError):
         service.purge(actor, "lab_site", record["id"])  # only records in the recycle bin are purged
     service.delete(actor, "lab_site", record["id"], version=3)
@@ -247,7 +250,11 @@ def test_objects_without_recycle_bin_purge_on_delete(service, actor):
     note = service.create(actor, "lab_note", {"title": "T"})
     service.delete(actor, "lab_note", note["id"])
     with pytest.raises(RecordNotFoundError):
+        service.get(actor, "lab_note", note["id"])
+    with pytest.raises(RecordValidationError) as caught:
         service.restore(actor, "lab_note", note["id"])
+    assert caught.value.codes == ["no_recycle_bin"]
+    assert "lab_note" not in caught.value.errors[0].message_en and "Note" in caught.value.errors[0].message_en
 
 
 def test_bulk_create_is_all_or_nothing_and_names_failing_rows(service, actor, site_id):
