@@ -30,20 +30,25 @@ from formula.limits import MAX_DEPTH, MAX_NODES
 __all__ = ["Fallback", "FastParser"]
 
 
+_SYMBOLS = {"==": "=", "!=": "<>"}
+
+
 class Fallback(Exception):
     """The fast path cannot parse this text; Lark's parser reports what is wrong."""
 
 
 class _Token:
-    __slots__ = ("type", "text", "start", "end", "cstart", "cend", "nodes", "depth")
+    """A token; ``cstart``/``cend`` are its offsets (named as a value's container, read alike)."""
+
+    __slots__ = ("type", "text", "cstart", "cend")
+    nodes = 1
+    depth = 1
 
     def __init__(self, type_: str, text: str, start: int, end: int) -> None:
         self.type = type_
         self.text = text
-        self.start = self.cstart = start
-        self.end = self.cend = end
-        self.nodes = 1
-        self.depth = 1
+        self.cstart = start
+        self.cend = end
 
 
 class _Value:
@@ -62,7 +67,7 @@ class _Value:
 class _Rule:
     """What a reduction does, precomputed from a Lark rule."""
 
-    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit")
+    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary")
 
     def __init__(self, rule) -> None:
         self.origin = str(rule.origin.name)  # Lark's names are Token objects, slow as dict keys
@@ -87,6 +92,7 @@ class _Rule:
         self.name = str(rule.alias or rule.origin.name)
         self.expand_single = bool(rule.options.expand1) and not rule.alias
         self.splice = self.origin.startswith("_")
+        self.binary = self.name == "binary"
         # ``?a: b`` — the value passes through untouched (most reductions: one per precedence level)
         self.unit = self.expand_single and self.size == 1 and len(keep) == 1 and not keep[0][1] and not keep[0][2] and not self.trailing_nones
 
@@ -181,6 +187,20 @@ class FastParser:
                     break
                 if argument is None:  # accepted
                     return value_stack[-1].node
+                if argument.binary:  # the commonest reduction, written out
+                    right = value_stack.pop()
+                    op = value_stack.pop()
+                    left = value_stack[-1]
+                    del state_stack[-3:]
+                    cstart, cend = left.cstart, right.cend
+                    depth = (left.depth if left.depth > right.depth else right.depth) + 1
+                    nodes = left.nodes + right.nodes + 2
+                    if depth > MAX_DEPTH or nodes > MAX_NODES:
+                        raise Fallback
+                    node = Binary(span(cstart, cend), _SYMBOLS.get(op.text, op.text), left.node, right.node)
+                    value_stack[-1] = _Value(node, cstart, cend, nodes, depth)
+                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
+                    continue
                 size = argument.size
                 children = value_stack[-size:]
                 del value_stack[-size:]
@@ -219,7 +239,7 @@ class FastParser:
     def build(self, name: str, kept: list, where: Span, literals) -> Any:
         if name == "binary":
             left, op, right = kept
-            symbol = {"==": "=", "!=": "<>"}.get(op.text, op.text)
+            symbol = _SYMBOLS.get(op.text, op.text)
             return Binary(where, symbol, left.node, right.node)
         if name == "path":
             names = tuple(token.text for token in kept)
@@ -231,16 +251,16 @@ class FastParser:
         if name == "call":
             name_token, arguments = kept
             args = tuple(item.node for item in arguments.node) if arguments is not None else ()
-            name_span = Span(name_token.start, name_token.end, where.line, where.column)
+            name_span = Span(name_token.cstart, name_token.cend, where.line, where.column)
             return Call(where, name_token.text.upper(), name_span, args)
         if name == "arguments":
             return kept
         if name == "number":
             token = kept[0]
-            return Literal(Span(token.start, token.end, where.line, where.column), "number", literals[0](token))
+            return Literal(Span(token.cstart, token.cend, where.line, where.column), "number", literals[0](token))
         if name == "string":
             token = kept[0]
-            return Literal(Span(token.start, token.end, where.line, where.column), "text", literals[1](token))
+            return Literal(Span(token.cstart, token.cend, where.line, where.column), "text", literals[1](token))
         if name == "unary":
             op, operand = kept
             return Unary(where, op.text, operand.node)

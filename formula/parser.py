@@ -81,8 +81,8 @@ def parse(text: str) -> Node:
     try:
         return _fast_parser().parse(
             text,
-            lambda token: builder.number(token.text, token.start),
-            lambda token: builder.unescape(token.text, token.start),
+            lambda token: builder.number(token.text, token.cstart),
+            lambda token: builder.unescape(token.text, token.cstart),
         )
     except (Fallback, FormulaError):
         pass  # not a plain valid formula: Lark's parser says what is wrong, with its positions

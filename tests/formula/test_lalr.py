@@ -21,8 +21,8 @@ def through_fast_path(text: str):
     builder = _Builder(text)
     return _fast_parser().parse(
         text,
-        lambda token: builder.number(token.text, token.start),
-        lambda token: builder.unescape(token.text, token.start),
+        lambda token: builder.number(token.text, token.cstart),
+        lambda token: builder.unescape(token.text, token.cstart),
     )
 
 
