@@ -63,6 +63,7 @@ class RecordService:
         self._mappers: dict[str, RowMapper] = {}
         self._rule_formulas: dict[str, list[str]] = {}
         self._rollup_inputs: dict[str, dict[str, frozenset[str] | None]] = {}
+        self._formula_columns: dict[tuple[str, str], Any] = {}
         self.reader = RecordReader(
             lambda: self.site.tables,
             self.models,
@@ -82,6 +83,7 @@ class RecordService:
             self._mappers = {}
             self._rule_formulas = {}
             self._rollup_inputs = {}
+            self._formula_columns = {}
             self.reader._statements.clear()
         return self._models
 
@@ -181,7 +183,15 @@ class RecordService:
                 raise KeyError(".".join(path))
             return column
 
-        return self.formulas.sql(compiled, columns, scope_dialect(self))
+        # A formula over the object's own fields, on its own table (not an alias), compiles to the
+        # same expression every time: build it once per metadata version, not once per query.
+        reusable = not prefix and not compiled.cross_object and scope.base is self.site.tables.get(object_name)
+        if reusable and (object_name, field_name) in self._formula_columns:
+            return self._formula_columns[(object_name, field_name)]
+        expression = self.formulas.sql(compiled, columns, scope_dialect(self))
+        if reusable:
+            self._formula_columns[(object_name, field_name)] = expression
+        return expression
 
     def _formula_values(self, connection, actor: Actor, object_name: str, names: list[str], record: dict) -> dict[str, Any]:
         model = self.models().get(object_name)
