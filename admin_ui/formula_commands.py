@@ -153,7 +153,11 @@ def to_json(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-@app.command("check")
+# A formula may start with '-' ("-amount"): read it as the formula, not as an unknown option.
+_FORMULA_ARGUMENT = {"ignore_unknown_options": True}
+
+
+@app.command("check", context_settings=_FORMULA_ARGUMENT)
 def check_command(
     expression: str = typer.Argument(..., help="The formula text."),
     object_name: str = typer.Option(None, "--object", help="The object the formula belongs to."),
@@ -170,7 +174,7 @@ def check_command(
     typer.echo(str(checked.type))
 
 
-@app.command("eval")
+@app.command("eval", context_settings=_FORMULA_ARGUMENT)
 def eval_command(
     expression: str = typer.Argument(..., help="The formula text."),
     object_name: str = typer.Option(None, "--object", help="The object the formula belongs to."),

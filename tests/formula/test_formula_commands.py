@@ -134,3 +134,65 @@ def test_object_option_uses_the_standard_resolver(monkeypatch):
     assert invoke("eval", "amount * 2", "--object", "thing", "--record", '{"amount": 1.25}').stdout.strip() == "2.5"
     unknown = invoke("check", "amount", "--object", "nothing")
     assert unknown.exit_code == 1 and "unknown object 'nothing'" in unknown.stderr
+
+
+def test_object_option_reads_the_shipped_metadata():
+    assert invoke("check", "amount * 2", "--object", "opportunity").stdout.strip() == "currency(2)"
+    assert invoke("check", "owner.department.name", "--object", "opportunity").stdout.strip() == "text"
+    wrong = invoke("check", "clse_date + 1", "--object", "opportunity")
+    assert wrong.exit_code == 1
+    assert wrong.stderr.splitlines() == [
+        "1:1: unknown field 'clse_date' on opportunity",
+        "clse_date + 1",
+        "^^^^^^^^^",
+        "hint: did you mean 'close_date'?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        # record values are read as the object's field types say, not guessed from the JSON
+        (["close_date + 1", "--record", '{"close_date": "2024-02-28"}'], '"2024-02-29"'),
+        (["amount * 3", "--record", '{"amount": "0.1"}'], "0.3"),
+        (["ISCHANGED(amount)", "--record", '{"amount": 2}', "--prior", '{"amount": 1}', "--context", "validation"], "true"),
+        (["amount + 1", "--record", "{}", "--blank-as", "zero"], "1"),
+        (["amount + 1", "--record", "{}"], "null"),
+    ],
+)
+def test_eval_with_an_object(args, output):
+    result = invoke("eval", args[0], "--object", "opportunity", *args[1:])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == output
+
+
+def test_object_context_rules_apply():
+    result = invoke("check", "account.name", "--object", "opportunity", "--context", "default")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("1:1: default values cannot reference other records' fields")
+    bad_value = invoke("eval", "amount * 3", "--object", "opportunity", "--record", '{"amount": "abc"}')
+    assert bad_value.exit_code == 1
+    assert bad_value.stderr.startswith("1:1: amount holds 'abc', not a number")
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        (["eval", "-0.5 * 2"], "-1"),
+        (["eval", "1 / 10000000"], "0.0000001"),
+        (["eval", "10 ^ 20"], "100000000000000000000"),
+        (["eval", "tags", "--record", '{"tags": ["a", "b"]}'], '["a", "b"]'),
+        (["eval", 'DATETIMEVALUE("2024-01-02 03:04:05")'], '"2024-01-02T03:04:05Z"'),
+        (["check", "-amount", "--record", '{"amount": 1}'], "number"),
+    ],
+)
+def test_formulas_starting_with_a_minus_and_number_formatting(args, output):
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == output
+
+
+def test_unknown_options_are_still_refused():
+    result = invoke("eval", "1", "--bogus")
+    assert result.exit_code != 0
+    assert result.stdout == ""
