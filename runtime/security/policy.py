@@ -176,6 +176,9 @@ class SecurityPolicy:
         # a change of owner is a transfer, scoped by the record predicate; the profile only has to allow edits
         if self.allows(actor, object_name, "edit"):
             editable.add("owner")
+        # the business type is chosen when a record is created: whoever may create may choose it
+        if self.allows(actor, object_name, "create"):
+            editable.add("business_type")
         return frozenset(editable)
 
     def object_permissions(self, actor: Actor, object_name: str) -> dict[str, bool]:
