@@ -134,10 +134,10 @@ def redirect(request: Request, url: str, data: dict[str, Any] | None = None) -> 
 
 def sign_in_redirect(request: Request) -> Response:
     """Anonymous visitors go to the sign-in page and come back here afterwards."""
-    from urllib.parse import quote
+    from urllib.parse import urlencode
 
     if wants_json(request):
         body = {"errors": [{"field": None, "code": "unauthenticated", "message": i18n.translations(language_of(request)).gettext("Sign in first.")}]}
         return Response(to_json(body), status_code=401, media_type="application/json", headers=SECURITY_HEADERS)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)

@@ -58,7 +58,7 @@ def server(tmp_path_factory, chromium_path):
     from metadata.registry import shipped_packages
     from runtime.auth import AuthSettings
     from runtime.records.context import SYSTEM
-    from runtime.security import ADMINISTRATOR, assign
+    from runtime.security import assign
     from runtime.site import init_site
 
     database = tmp_path_factory.mktemp("browser") / "site.sqlite"
@@ -66,11 +66,16 @@ def server(tmp_path_factory, chromium_path):
     fast = AuthSettings(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1, max_failures=50, lockout=dt.timedelta(minutes=1))
     app = create_app(Settings(auth=fast), site=site)
     services = app.state.services
-    manager = services.records.create(SYSTEM, "user", {"username": "wang", "name": "Wang Fang", "user_kind": "internal", "language": "en"})
-    rep = services.records.create(SYSTEM, "user", {"username": "li", "name": "Li Lei", "user_kind": "internal", "language": "en", "manager": manager["id"]})
-    for user in (manager, rep):
+    def person(username: str, name: str, roles: list[str], profiles: list[str], **values):
+        user = services.records.create(SYSTEM, "user", {"username": username, "name": name, "user_kind": "internal", "language": "en", **values})
         services.auth.set_password(user["id"], PASSWORD)
-        assign(site, user["id"], roles=[ADMINISTRATOR], profiles=[ADMINISTRATOR])
+        assign(site, user["id"], roles=roles, profiles=profiles)
+        return user
+
+    # the demo's people: a sales manager, a rep reporting to them, and a rep of another team
+    manager = person("wang", "Wang Fang", ["manager"], ["sales_manager"])
+    rep = person("li", "Li Lei", ["standard_user"], ["sales_rep"], manager=manager["id"])
+    other = person("zhao", "Zhao Min", ["standard_user"], ["sales_rep"])
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")
     instance = uvicorn.Server(config)
@@ -81,7 +86,7 @@ def server(tmp_path_factory, chromium_path):
         if time.monotonic() > deadline:
             raise RuntimeError("the app did not start")
         time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "services": services, "rep": rep, "manager": manager}
+    yield {"url": f"http://127.0.0.1:{port}", "services": services, "rep": rep, "manager": manager, "other": other}
     instance.should_exit = True
     thread.join(timeout=10)
     site.dispose()

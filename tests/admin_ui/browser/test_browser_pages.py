@@ -83,9 +83,23 @@ def test_a_reps_day_on_a_phone_sized_window(page_for, server, artifacts):
 def test_markup_in_text_fields_stays_text(page_for, server):
     services = server["services"]
     payload = '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
-    account = services.records.create(SYSTEM, "account", {"name": payload, "industry": "mining", "address": payload, "description": payload, "legal_representative": "javascript:document.title='owned'"})
+    account = services.records.create(SYSTEM, "account", {"name": payload, "industry": "mining", "owner": server["rep"]["id"], "address": payload, "description": payload, "legal_representative": "javascript:document.title='owned'"})
     page = page_for()
     page.goto(server["url"] + f"/app/sales/account/{account['id']}")
     assert page.title() != "owned"
     assert page.locator("h1").inner_text() == payload
     assert page.locator("img[src=x]").count() == 0
+
+
+def test_the_manager_sees_the_reps_records_not_another_teams(page_for, server, artifacts):
+    services = server["services"]
+    services.records.create(SYSTEM, "account", {"name": "Rep's Tea House", "industry": "mining", "owner": server["rep"]["id"]})
+    services.records.create(SYSTEM, "account", {"name": "Other Team Mill", "industry": "mining", "owner": server["other"]["id"]})
+    page = page_for("wang")
+    page.goto(server["url"] + "/app/sales/account?scope=team&q=" + "e")
+    names = page.locator("table.records tbody td[data-field=name]").all_inner_texts()
+    assert "Rep's Tea House" in names and "Other Team Mill" not in names
+    page.screenshot(path=str(artifacts / "manager_team_accounts.png"), full_page=True)
+    rep_page = page_for("li")
+    rep_page.goto(server["url"] + "/app/sales/account?q=Mill")
+    assert rep_page.locator("table.records tbody td[data-field=name]").count() == 0
