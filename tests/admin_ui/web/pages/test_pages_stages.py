@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_account, make_opportunity
+from sample_records import make_account, make_opportunity
 
 from runtime.records.context import SYSTEM
 
