@@ -86,7 +86,8 @@ def _object_paths(services, name: str) -> dict[str, Any]:
     label = services.site.registry.objects[name].label
     tag = name
     record_ref = {"$ref": f"#/components/schemas/{_schema_name(name, 'Record')}"}
-    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    # a record id never holds a slash (an encoded one would name another path)
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
     if_match = {
         "name": "If-Match", "in": "header", "required": False,
         "description": "The version the change is based on; 412 if the record has moved on.",
@@ -266,7 +267,7 @@ def build_document(services) -> dict[str, Any]:
                 "tags": ["access"], "operationId": "explain_access", "summary": "Why a user may or may not reach a record (administrators)",
                 "parameters": [
                     {"name": "object", "in": "path", "required": True, "schema": {"type": "string", "enum": names}},
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}},
                     {"name": "user", "in": "query", "required": True, "description": "User id or username", "schema": {"type": "string"}},
                 ],
                 "responses": {"200": _json({"type": "object"}, "The explanation"), **_errors(400, 401, 403, 404)},
