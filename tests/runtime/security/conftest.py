@@ -97,7 +97,7 @@ class Org:
 
 def build_org(engine) -> Org:
     site = init_site(engine, [SYSTEM_PACKAGE, SEC_PACKAGE])
-    policy = SecurityPolicy(site)
+    policy = SecurityPolicy(site, recheck_seconds=0)  # every Actor sees the changes made just before
     service = RecordService(site, access=policy)
     departments: dict[str, str] = {}
     for code, parent, _, kind in DEPARTMENTS:

@@ -185,7 +185,7 @@ class OracleSite(tuple):
 @pytest.fixture(scope="module")
 def oracle_site(org_engine):
     site = init_site(org_engine, [SYSTEM_PACKAGE, SEC_PACKAGE])
-    return OracleSite((site, SecurityPolicy(site)))
+    return OracleSite((site, SecurityPolicy(site, recheck_seconds=0)))
 
 
 def load(site, world: World) -> tuple[list[str], list[str]] | None:

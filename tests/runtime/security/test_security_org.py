@@ -126,3 +126,28 @@ def test_explain_names_the_grants_that_hold(org):
     assert gone["denied"] == "inactive_user" and not gone["operations"]["read"]["allowed"]
     admin = org.policy.explain(org.actor("admin"), "sec_deal", org.deals["d_gone"])
     assert all(entry["allowed"] for entry in admin["operations"].values())
+
+
+def test_cached_permissions_hold_until_invalidated_or_rechecked(fresh_org):
+    from runtime.records.context import Actor
+    from runtime.records.service import RecordService
+    from runtime.security import SecurityPolicy
+
+    org = fresh_org
+    patient = SecurityPolicy(org.site, recheck_seconds=3600)
+    service = RecordService(org.site, access=patient)
+
+    def names() -> set[str]:
+        return {record["name"] for record in service.find(Actor(user_id=org.users["ned"]), "sec_deal", limit=100).records}
+
+    assert names() == {"d_ned"}
+    assign(org.site, org.users["ned"], roles=["sec_everyone"])  # another process, as far as this policy knows
+    assert names() == {"d_ned"}
+    patient.invalidate()
+    assert len(names()) == 11
+    # one Actor keeps what it was given for its whole life (one request)
+    actor = Actor(user_id=org.users["ned"])
+    assert len(org.service.find(actor, "sec_deal", limit=100).records) == 11
+    assign(org.site, org.users["ned"], roles=["standard_user"])
+    assert len(org.service.find(actor, "sec_deal", limit=100).records) == 11
+    assert deal_names(org, "ned") == {"d_ned"}
