@@ -131,3 +131,38 @@ def test_only_web_addresses_become_links():
     assert safe_href("https://example.com/a?b=1") == "https://example.com/a?b=1"
     for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "vbscript:x", "//evil.example", "https://x\n.example"):
         assert safe_href(bad.replace("\\n", "\n")) is None, bad
+
+
+TEXT_LIKE = ("text", "textarea", "long_text", "rich_text", "email", "phone", "url", "tags")
+
+
+def test_every_text_like_field_type_renders_markup_as_text(as_manager, services, people):
+    """Stored markup in every text-like field (written straight to the table, as an import or an
+    older version might have left it) is printed as text on every page that shows it."""
+    import sqlalchemy as sa
+
+    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    account = make_account(services, people.rep, "Inert")
+    deal = make_opportunity(services, people.rep, account, "Inert deal")
+    product = services.records.create(SYSTEM, "product", {"name": "Inert product", "product_code": "P-1"})["id"]
+    records = {"account": account, "opportunity": deal, "product": product}
+    types = set()
+    for object_name, record_id in records.items():
+        values = {}
+        for definition in services.site.registry.objects[object_name].fields:
+            if definition.type in TEXT_LIKE and definition.api_name != "name":
+                values[definition.api_name] = [payload] if definition.type == "tags" else payload[: getattr(definition, "max_length", 1000)]
+                types.add(definition.type)
+        table = services.site.tables[object_name]
+        with services.site.begin() as connection:
+            connection.execute(sa.update(table).where(table.c.id == record_id).values(**values))
+    assert types == set(TEXT_LIKE)
+    pages = [f"/app/sales/account/{account}", f"/app/sales/opportunity/{deal}", "/app/sales/account", f"/app/sales/account/{account}/edit",
+             f"/app/sales/opportunity/{deal}/edit", "/app/sales/opportunity/kanban", f"/app/service/product/{product}"]
+    for path in pages:
+        response = as_manager.get(path)
+        assert response.status_code == 200, path
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text, path
+        assert 'href="javascript' not in response.text.lower()
+    detail = as_manager.get(f"/app/sales/account/{account}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
