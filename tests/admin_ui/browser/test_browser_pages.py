@@ -54,6 +54,18 @@ def test_a_reps_day_on_a_phone_sized_window(page_for, server, artifacts):
     account_url = page.url
     assert page.locator("h1").inner_text() == "Browser Trading Co"
 
+    # a contact under it, from the account's related list: the form comes with the account filled in
+    page.click("section.related[data-object=contact] a.button")
+    page.wait_for_url(url + "/app/sales/contact/new?*")
+    assert page.input_value("input[name=account]") == account_url.rsplit("/", 1)[1]
+    assert page.input_value("input[name=account__label]") == "Browser Trading Co"
+    page.fill("input[name=name]", "Chen Jing")
+    page.fill("input[name=mobile]", "13800000000")
+    page.click("button.primary")
+    page.wait_for_url(url + "/app/sales/contact/*")
+    page.goto(account_url)
+    assert page.locator("section.related[data-object=contact] tbody").inner_text().startswith("Chen Jing")
+
     page.goto(url + "/app/sales/opportunity/new?business_type=simple_sales")
     page.fill("input[name=name]", "Browser deal")
     page.fill("input[name=account__label]", "Browser")
