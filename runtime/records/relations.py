@@ -39,8 +39,11 @@ def check_references(ctx: WriteContext, model: m.ObjectModel, records: Sequence[
             if target not in ctx.tables:
                 continue
             table = ctx.table(target)
+            # a record the actor may not read cannot be linked to: it answers as missing
+            access = ctx.reader.access.predicate(ctx.actor, target, table, "read")
+            visible = [access] if access is not None else []
             for chunk in _chunks(sorted(wanted - set(found))):
-                rows = ctx.connection.execute(sa.select(table.c.id, table.c.deleted_at).where(table.c.id.in_(chunk)))
+                rows = ctx.connection.execute(sa.select(table.c.id, table.c.deleted_at).where(table.c.id.in_(chunk), *visible))
                 found.update({row.id: (target, row.deleted_at) for row in rows})
         target_label = ctx.models.get(spec.targets[0]).definition.label if spec.targets[0] in ctx.models else spec.targets[0]
         for index, record in enumerate(records):

@@ -151,3 +151,12 @@ def test_cached_permissions_hold_until_invalidated_or_rechecked(fresh_org):
     assign(org.site, org.users["ned"], roles=["standard_user"])
     assert len(org.service.find(actor, "sec_deal", limit=100).records) == 11
     assert deal_names(org, "ned") == {"d_ned"}
+
+
+def test_a_record_the_user_cannot_read_cannot_be_linked_to(fresh_org):
+    org = fresh_org
+    ned = org.actor("ned")
+    with pytest.raises(RecordValidationError) as caught:
+        org.service.create(ned, "sec_person", {"name": "p", "deal": org.deals["d_nick"]})
+    assert [error.code for error in caught.value.errors] == ["lookup_missing"]
+    assert org.service.create(ned, "sec_person", {"name": "p", "deal": org.deals["d_ned"]})["deal"] == org.deals["d_ned"]
