@@ -183,14 +183,17 @@ def build(site, args) -> dict:
             "team_rows": len(unique), "user_ids": user_ids, "department_ids": department_ids}
 
 
-def timed(call, runs: int) -> float:
-    call()  # warm: statement caches, the principal cache
-    samples = []
+def timed(calls: dict, runs: int) -> dict[str, float]:
+    """Median time of each call, taken round-robin so drift on a busy machine hits all alike."""
+    for call in calls.values():
+        call()  # warm: statement caches, the principal cache
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
@@ -228,12 +231,18 @@ def main() -> None:
         def page(service, user_id, **query):
             return lambda: service.find(Actor(user_id=user_id), "bench_deal", limit=50, **query)
 
-        baseline = timed(page(raw, info["manager"]), args.runs)
-        with_manager = timed(page(secure, info["manager"]), args.runs)
-        with_narrow = timed(page(secure, info["narrow"]), args.runs)
-        with_middle = timed(page(secure, info["middle"]), args.runs)
-        sorted_base = timed(page(raw, info["manager"], sort=["-amount"]), max(5, args.runs // 3))
-        sorted_manager = timed(page(secure, info["manager"], sort=["-amount"]), max(5, args.runs // 3))
+        pages = timed(
+            {
+                "baseline": page(raw, info["manager"]),
+                "manager": page(secure, info["manager"]),
+                "middle": page(secure, info["middle"]),
+                "narrow": page(secure, info["narrow"]),
+            },
+            args.runs,
+        )
+        baseline, with_manager, with_middle, with_narrow = (pages[name] for name in ("baseline", "manager", "middle", "narrow"))
+        sorts = timed({"baseline": page(raw, info["manager"], sort=["-amount"]), "manager": page(secure, info["manager"], sort=["-amount"])}, max(5, args.runs // 3))
+        sorted_base, sorted_manager = sorts["baseline"], sorts["manager"]
         print()
         print("| case | target | measured | baseline (no predicate) | ratio |")
         print("|---|---|---|---|---|")
