@@ -34,6 +34,16 @@ _SCOPED_KEYS = frozenset({"ISNEW", "ISCHANGED", "PRIORVALUE", "TODAY", "NOW", "T
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 Closure = Callable[[Any], Any]
+#: Python classes whose values a field reader may return as they are (no conversion needed).
+_ALREADY_CANONICAL = {
+    Kind.NUMBER: Decimal,
+    Kind.CURRENCY: Decimal,
+    Kind.PERCENT: Decimal,
+    Kind.TEXT: str,
+    Kind.PICKLIST: str,
+    Kind.BOOLEAN: bool,
+    Kind.DATE: dt.date,
+}
 
 
 class _Scope:
@@ -123,6 +133,17 @@ def _walk(node: Typed):
             stack.extend(current.args)
 
 
+def _constant_of(part: tuple[Closure, bool]) -> Any:
+    """The value of a constant operand, or ``_MISSING`` when it is not one (or fails)."""
+    fn, constant = part
+    if not constant:
+        return _MISSING
+    try:
+        return fn(None)
+    except FormulaError:
+        return _MISSING
+
+
 def _needs_scope(node: Typed) -> bool:
     return isinstance(node, TGlobal) or (isinstance(node, TApply) and node.key in _SCOPED_KEYS)
 
@@ -158,15 +179,7 @@ class _Compiler:
         convert = converter(formula_type)
         kind = formula_type.kind
         name = ".".join(path)
-        fast = {
-            Kind.NUMBER: Decimal,
-            Kind.CURRENCY: Decimal,
-            Kind.PERCENT: Decimal,
-            Kind.TEXT: str,
-            Kind.PICKLIST: str,
-            Kind.BOOLEAN: bool,
-            Kind.DATE: dt.date,
-        }.get(kind)
+        fast = _ALREADY_CANONICAL.get(kind)
         zero = self.blank_zero and kind in _NUMERIC
 
         if len(path) == 1:
@@ -257,7 +270,7 @@ class _Compiler:
         if "op" in info and node.overload.nulls == "propagate":
             fn = self.comparison(node, fns, parts)
         else:
-            fn = self.call(node, fns)
+            fn = self.call(node, fns, parts)
         if all(constant for _, constant in parts):
             try:
                 value = fn(None)
@@ -286,7 +299,7 @@ class _Compiler:
 
         return fn
 
-    def call(self, node: TApply, fns: list[Closure]) -> Closure:
+    def call(self, node: TApply, fns: list[Closure], parts=()) -> Closure:
         impl = node.overload.py
         if impl is None:  # pragma: no cover - every non-special overload has one
             raise FormulaCompileError(f"{node.key} has no Python implementation")
@@ -327,6 +340,20 @@ class _Compiler:
             return fn
         if len(fns) == 2:
             a, b = fns
+            constant = _constant_of(parts[1]) if len(parts) == 2 else _MISSING
+            if constant is not _MISSING and (constant is not None or not propagate):
+                # ISPICKVAL(stage, "won"), LEFT(name, 3)…: the literal is read once, not per record
+
+                def fn(s):
+                    x = a(s)
+                    if x is None and propagate:
+                        return null_result
+                    try:
+                        return impl(x, constant)
+                    except (FormulaEvaluationError, ArithmeticError, ValueError) as exc:
+                        raise failed(exc) from None
+
+                return fn
             if propagate:
 
                 def fn(s):
@@ -367,8 +394,18 @@ class _Compiler:
     def _fns(self, node: TApply) -> list[Closure]:
         return [self.compile(arg)[0] for arg in node.args]
 
+    def _chain(self, node: TApply) -> list[Closure]:
+        """The operands of ``a || b || c`` (parsed as OR(OR(a, b), c)) as one flat list: one call fewer per link."""
+        fns: list[Closure] = []
+        for arg in node.args:
+            if isinstance(arg, TApply) and arg.key == node.key:
+                fns.extend(self._chain(arg))
+            else:
+                fns.append(self.compile(arg)[0])
+        return fns
+
     def _and(self, node: TApply) -> Closure:
-        fns = self._fns(node)
+        fns = self._chain(node)
         if len(fns) == 1:
             return fns[0]
         if len(fns) == 2:
@@ -387,12 +424,15 @@ class _Compiler:
         return fn
 
     def _or(self, node: TApply) -> Closure:
-        fns = self._fns(node)
+        fns = self._chain(node)
         if len(fns) == 1:
             return fns[0]
         if len(fns) == 2:
             a, b = fns
             return lambda s: a(s) or b(s)
+        if len(fns) == 3:
+            a, b, c = fns
+            return lambda s: a(s) or b(s) or c(s)
 
         def fn(s):
             for f in fns:

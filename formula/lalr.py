@@ -67,7 +67,7 @@ class _Value:
 class _Rule:
     """What a reduction does, precomputed from a Lark rule."""
 
-    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary")
+    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary", "leaf")
 
     def __init__(self, rule) -> None:
         self.origin = str(rule.origin.name)  # Lark's names are Token objects, slow as dict keys
@@ -93,6 +93,8 @@ class _Rule:
         self.expand_single = bool(rule.options.expand1) and not rule.alias
         self.splice = self.origin.startswith("_")
         self.binary = self.name == "binary"
+        # one token wrapped in a rule: a number, a string, a single field name
+        self.leaf = self.size == 1 and self.name in ("number", "string", "path")
         # ``?a: b`` — the value passes through untouched (most reductions: one per precedence level)
         self.unit = self.expand_single and self.size == 1 and len(keep) == 1 and not keep[0][1] and not keep[0][2] and not self.trailing_nones
 
@@ -199,6 +201,13 @@ class FastParser:
                         raise Fallback
                     node = Binary(span(cstart, cend), _SYMBOLS.get(op.text, op.text), left.node, right.node)
                     value_stack[-1] = _Value(node, cstart, cend, nodes, depth)
+                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
+                    continue
+                if argument.leaf:
+                    wrapped = value_stack[-1]
+                    state_stack.pop()
+                    node = self.build(argument.name, [wrapped], span(wrapped.cstart, wrapped.cend), literals)
+                    value_stack[-1] = _Value(node, wrapped.cstart, wrapped.cend, 2, 2)
                     state_stack.append(actions[state_stack[-1]][argument.origin][1])
                     continue
                 size = argument.size

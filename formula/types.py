@@ -57,6 +57,10 @@ class Kind(enum.Enum):
     #: Internal: the type of an expression that already failed to check (stops cascades).
     ERROR = "error"
 
+    # Members are singletons compared by identity, so identity hashing agrees with equality and
+    # skips Enum's Python-level __hash__ (sets and dicts of kinds are everywhere in the checker).
+    __hash__ = object.__hash__
+
 
 NUMERIC_KINDS = frozenset({Kind.NUMBER, Kind.CURRENCY, Kind.PERCENT})
 

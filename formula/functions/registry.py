@@ -146,7 +146,7 @@ class Function:
     #: Whether the SQL backend can compile it.
     sql: bool = True
 
-    def arity_ok(self, count: int) -> bool:
+    def __post_init__(self) -> None:
         low = self.min_args
         high = self.max_args
         if low is None:
@@ -154,6 +154,11 @@ class Function:
             low = min(counts) if counts else 0
             if high is None and not any(o.variadic for o in self.overloads):
                 high = max(counts) if counts else 0
+        # Worked out once: the checker asks for every call of every formula.
+        object.__setattr__(self, "_arity", (low, high))
+
+    def arity_ok(self, count: int) -> bool:
+        low, high = self._arity
         return count >= low and (high is None or count <= high)
 
 
