@@ -162,7 +162,8 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
 
 
 def _check_apps(registry: Registry, problems: list[Problem]) -> None:
-    """Every tab of every app names an installed object."""
+    """Every tab of every app names an installed object; list views name a tab and its fields."""
+    from metadata.models import SYSTEM_FIELD_NAMES
     from metadata.validation import did_you_mean
 
     for name, app in registry.apps.items():
@@ -172,6 +173,23 @@ def _check_apps(registry: Registry, problems: list[Problem]) -> None:
                 problems.append(
                     origin.problem(("tabs", index), f"app '{name}' has a tab for unknown object '{tab}'", did_you_mean(tab, registry.objects))
                 )
+        seen: set[tuple[str, str]] = set()
+        for index, view in enumerate(app.list_views):
+            where = ("list_views", index)
+            if (view.object, view.api_name) in seen:
+                problems.append(origin.problem((*where, "api_name"), f"duplicate list view '{view.api_name}' for '{view.object}'"))
+            seen.add((view.object, view.api_name))
+            if view.object not in app.tabs:
+                problems.append(origin.problem((*where, "object"), f"list view '{view.api_name}' is for '{view.object}', which is not a tab of app '{name}'", did_you_mean(view.object, app.tabs)))
+                continue
+            if view.object not in registry.objects:
+                continue
+            known = {definition.api_name for definition in registry.objects[view.object].fields} | SYSTEM_FIELD_NAMES
+            for column_index, column in enumerate(view.columns or []):
+                if column not in known:
+                    problems.append(origin.problem((*where, "columns", column_index), f"list view '{view.api_name}': '{column}' is not a field of '{view.object}'", did_you_mean(column, known)))
+            if view.sort and view.sort.lstrip("-") not in known:
+                problems.append(origin.problem((*where, "sort"), f"list view '{view.api_name}': cannot sort by unknown field '{view.sort.lstrip('-')}'", did_you_mean(view.sort.lstrip("-"), known)))
 
 
 def _object_origins(registry: Registry) -> Iterator[tuple[ObjectDef, Origin]]:

@@ -1,6 +1,6 @@
 """The metadata language: pydantic models of packages, objects, fields, layouts and value sets."""
 
-from metadata.models.apps import App
+from metadata.models.apps import App, ListView
 from metadata.models.common import SYSTEM_FIELD_NAMES, Identifier, Label, Model
 from metadata.models.fields import (
     CHOICE_TYPES,
@@ -64,6 +64,7 @@ __all__ = [
     "Identifier",
     "KeyEvent",
     "Label",
+    "ListView",
     "Layout",
     "LayoutItem",
     "LayoutSection",

@@ -59,3 +59,29 @@ def test_bad_tab_lists_are_refused(tmp_path, tabs, expected):
     with pytest.raises(PackageError) as caught:
         load_registry([SYSTEM_PACKAGE, root])
     assert expected in str(caught.value)
+
+
+def test_list_views_name_a_tab_and_its_fields(tmp_path):
+    root = write_app(
+        tmp_path,
+        "api_name: field_service\nlabel: {en: Field Service}\ntabs: [eq_device]\nlist_views:\n"
+        "  - {api_name: mine, object: eq_device, label: {en: Mine}, scope: mine, columns: [name, owner], sort: -created_at}\n"
+        "  - {api_name: bad_columns, object: eq_device, label: {en: Bad}, columns: [nme], sort: -serail}\n"
+        "  - {api_name: elsewhere, object: eq_visit, label: {en: Visits}}\n",
+    )
+    with pytest.raises(PackageError) as caught:
+        load_registry([SYSTEM_PACKAGE, root])
+    messages = [str(problem) for problem in caught.value.problems]
+    assert messages == [
+        "equipment/apps/field_service.yaml:6:76: list view 'bad_columns': 'nme' is not a field of 'eq_device' — did you mean 'name'?",
+        "equipment/apps/field_service.yaml:6:88: list view 'bad_columns': cannot sort by unknown field 'serail' — did you mean 'serial'?",
+        "equipment/apps/field_service.yaml:7:35: list view 'elsewhere' is for 'eq_visit', which is not a tab of app 'field_service'",
+    ]
+
+
+def test_shipped_list_views_are_declared_on_their_tabs():
+    registry = load_registry(shipped_packages())
+    views = {view.api_name: view for app in registry.apps.values() for view in app.list_views}
+    assert views["my_open_opportunities"].scope == "mine"
+    assert views["my_open_opportunities"].filter == {"stage": {"not_in": ["won", "lost"]}}
+    assert views["team_pipeline"].scope == "team" and views["team_pipeline"].sort == "-amount"

@@ -204,8 +204,13 @@ async def list_view(request: Request) -> Response:
     permissions = services.security.object_permissions(actor, object_name)
     if not permissions.get("read"):
         raise PageNotFound(f"no object '{object_name}'")
-    columns = list_columns(site, object_name, readable_fields(request, object_name))
     readable = readable_fields(request, object_name)
+    app_def = site.registry.apps.get(app_name)
+    declared = [view for view in (app_def.list_views if app_def else []) if view.object == object_name]
+    view = next((item for item in declared if item.api_name == request.query_params.get("view")), None)
+    columns = list_columns(site, object_name, readable)
+    if view is not None and view.columns:
+        columns = [name for name in view.columns if readable is None or name in readable or name in v.SYSTEM_TYPES]
     specs = [spec for spec in filter_specs(site, object_name, columns, language) if readable is None or spec["field"] in readable or spec["field"] in v.SYSTEM_TYPES]
     conditions, chosen = parse_filters(request, site, object_name, specs)
     params = request.query_params
@@ -213,13 +218,17 @@ async def list_view(request: Request) -> Response:
     search = quick_search(site, object_name, text)
     if search:
         conditions.append(search)
-    scope = params.get("scope") if params.get("scope") in SCOPES else "all"
+    if view is not None and view.filter:
+        conditions.append(view.filter)
+    scope = params.get("scope") if params.get("scope") in SCOPES else (view.scope if view is not None else "all")
     owned = scope_filter(scope, actor.user_id, object_def.features.owner)
     if owned:
         conditions.append(owned)
-    sort = params.get("sort") or "-created_at"
+    view_sort = view.sort if view is not None and view.sort else None
+    sort = params.get("sort") or view_sort or "-created_at"
     sort_field = sort.lstrip("-")
-    if sort_field not in columns + ["created_at", "updated_at"] or not _sortable(site, object_name, sort_field):
+    allowed_sorts = columns + ["created_at", "updated_at"] + ([view_sort.lstrip("-")] if view_sort else [])
+    if sort_field not in allowed_sorts or not _sortable(site, object_name, sort_field):
         sort, sort_field = "-created_at", "created_at"
     errors: list[dict] = []
     records: list[dict] = []
@@ -265,6 +274,14 @@ async def list_view(request: Request) -> Response:
         sort=sort,
         scope=scope,
         scopes=[{"value": name, "label": i18n.gettext(language, SCOPE_LABELS[name])} for name in SCOPES],
+        view=view.api_name if view is not None else None,
+        views=[
+            {"api_name": None, "label": i18n.gettext(language, "All records"), "url": f"/app/{app_name}/{object_name}", "current": view is None},
+            *[
+                {"api_name": item.api_name, "label": item.label.text(language), "url": f"/app/{app_name}/{object_name}?" + urlencode({"view": item.api_name}), "current": view is item}
+                for item in declared
+            ],
+        ],
         next_cursor=next_cursor,
         next_url=("?" + urlencode([*base.items(), ("cursor", next_cursor)])) if next_cursor else None,
         errors=errors,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sample_records import make_account, make_opportunity
 
+from runtime.records.context import SYSTEM
+
 
 def names(page) -> list[str]:
     return [row["cells"][0]["text"] for row in page["rows"]]
@@ -81,3 +83,24 @@ def test_bulk_transfer_and_delete(as_rep, services, policy, people):
     body = partly.json()
     assert body["done"] == 1 and {error["id"] for error in body["errors"]} == {second}
     assert names(as_rep.json("/app/sales/account")) == ["Bulk Two"]
+
+
+def test_list_views_declared_in_the_app(as_rep, as_manager, services, people):
+    account = make_account(services, people.rep, "Views Co")
+    make_opportunity(services, people.rep, account, "Open small", amount="10")
+    make_opportunity(services, people.rep, account, "Open big", amount="900")
+    make_opportunity(services, people.other, account, "Someone else's", amount="50")
+    lost = make_opportunity(services, people.rep, account, "Lost one", amount="70")
+    services.records.update(SYSTEM, "opportunity", lost, {"stage": "lost", "loss_reason": "price_too_high"})
+
+    page = as_rep.json("/app/sales/opportunity")
+    assert [view["api_name"] for view in page["views"]] == [None, "my_open_opportunities", "team_pipeline", "closing_this_month"]
+    mine = as_rep.json("/app/sales/opportunity", view="my_open_opportunities")
+    assert mine["scope"] == "mine" and mine["view"] == "my_open_opportunities"
+    assert [column["field"] for column in mine["columns"]] == ["name", "account", "stage", "amount", "close_date"]
+    assert sorted(names(mine)) == ["Open big", "Open small"]
+    team = as_manager.json("/app/sales/opportunity", view="team_pipeline")
+    assert names(team) == ["Open big", "Open small"]  # sorted by -amount; the other team's and the lost one left out
+    assert team["sort"] == "-amount"
+    assert as_manager.json("/app/sales/opportunity", view="team_pipeline", scope="all")["scope"] == "all"
+    assert len(names(as_manager.json("/app/sales/opportunity", view="team_pipeline", scope="all"))) == 3
