@@ -13,8 +13,10 @@ a rule makes read-only are shown but not sent.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import formula
 from starlette.datastructures import FormData
@@ -295,7 +297,12 @@ def field_widgets(
                 if kind == "currency":
                     widget["currency"] = v.currency_of(values)
             elif kind == "datetime" and value is not None:
-                widget["value"] = str(value)[:16]
+                # the browser's datetime-local input takes "YYYY-MM-DDTHH:MM" in the user's zone
+                if isinstance(value, dt.datetime):
+                    local = value.astimezone(ZoneInfo(actor.time_zone)) if value.tzinfo else value
+                    widget["value"] = local.strftime("%Y-%m-%dT%H:%M")
+                else:
+                    widget["value"] = str(value).replace(" ", "T")[:16]
             fields.append(widget)
         if fields:
             sections.append({"api_name": section.api_name, "label": section.label.text(language), "columns": section.columns, "fields": fields})

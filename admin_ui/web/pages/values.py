@@ -8,6 +8,7 @@ included, is shown as plain text.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,6 +113,24 @@ def choice_labels(site, object_name: str, name: str, language: str) -> dict[str,
     return {value.api_name: value.label.text(language) for value in site.registry.picklist_values(object_name, name)}
 
 
+@functools.lru_cache(maxsize=8)
+def _by_code(value_set) -> dict:
+    # region sets hold thousands of values: index each (immutable) set once, not per cell
+    return {item.api_name: item for item in (value_set.values or [])}
+
+
+def region_path(site, object_name: str, name: str, value: str, language: str) -> str:
+    """A region with the levels above it: "province / city / district"."""
+    definition = definition_of(site, object_name, name)
+    value_set = site.registry.value_sets.get(getattr(definition, "value_set", None) or "")
+    by_code = _by_code(value_set) if value_set else {}
+    labels, current, hops = [], by_code.get(value), 0
+    while current is not None and hops < 5:
+        labels.insert(0, current.label.text(language))
+        current, hops = by_code.get(current.parent) if current.parent else None, hops + 1
+    return " / ".join(labels) or str(value)
+
+
 def currency_of(record: dict[str, Any]) -> str:
     code = record.get("currency")
     return code.upper() if isinstance(code, str) and _CURRENCY_CODE.match(code) else DEFAULT_CURRENCY
@@ -134,7 +153,10 @@ def display(site, object_name: str, name: str, record: dict[str, Any], language:
         else:
             shown["text"] = str(value)
         return shown
-    if kind in ("picklist", "business_type", "region"):
+    if kind == "region":
+        shown["text"] = region_path(site, object_name, name, value, language)
+        return shown
+    if kind in ("picklist", "business_type"):
         labels = choice_labels(site, object_name, name, language)
         shown["text"] = labels.get(value, str(value))
         return shown

@@ -166,3 +166,25 @@ def test_every_text_like_field_type_renders_markup_as_text(as_manager, services,
         assert 'href="javascript' not in response.text.lower()
     detail = as_manager.get(f"/app/sales/account/{account}").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
+
+
+def test_region_cascade_and_multi_value_inputs(as_rep, services, people):
+    form = fields_of(as_rep.json("/app/sales/account/new", business_type="enterprise"))
+    levels = form["region"]["levels"]
+    assert len(levels) == 1 and {"value": "cn_11", "label": "Beijing"} in levels[0]["options"]
+    province = fields_of(as_rep.post("/app/sales/account/form", {"business_type": "enterprise", "region__1": "cn_11"}).json())
+    assert [level["value"] for level in province["region"]["levels"]] == ["cn_11", None]
+    assert {"value": "cn_1101", "label": "Municipal Districts"} in province["region"]["levels"][1]["options"]
+    # a city left selected under another province is dropped, not saved
+    moved = fields_of(as_rep.post("/app/sales/account/form", {"business_type": "enterprise", "region__1": "cn_12", "region__2": "cn_1101"}).json())
+    assert [level["value"] for level in moved["region"]["levels"]] == ["cn_12", None]
+
+    created = as_rep.post("/app/sales/account/new", {
+        "business_type": "enterprise", "name": "Region Co", "industry": "mining",
+        "region__1": "cn_11", "region__2": "cn_1101", "region__3": "cn_110101", "tags": "vip, north",
+    })
+    assert created.status_code == 200, created.text
+    record = services.records.get(SYSTEM, "account", created.json()["id"])
+    assert record["region"] == "cn_110101" and record["tags"] == ["vip", "north"]
+    detail = fields_of(as_rep.json(f"/app/sales/account/{record['id']}"))
+    assert detail["region"]["text"] == "Beijing / Municipal Districts / Dongcheng District"
