@@ -35,6 +35,11 @@ STATUS_BY_ERROR: tuple[tuple[type[RecordError], int], ...] = (
 )
 
 
+#: error codes whose status is not their class's: restoring a record that is not in the recycle
+#: bin conflicts with the record's state, it is not invalid input
+STATUS_BY_CODE = {"not_in_recycle_bin": 409}
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         # money and quantities stay exact: JSON numbers would round through a float in most clients
@@ -80,6 +85,8 @@ def error_response(problem: RecordError, language: str, *, if_match: bool = Fals
             break
     if isinstance(problem, RecordConflictError) and if_match:
         status = 412
+    elif problem.errors and problem.errors[0].code in STATUS_BY_CODE:
+        status = STATUS_BY_CODE[problem.errors[0].code]
     return JSONResponse({"errors": problem.messages(language)}, status_code=status)
 
 

@@ -141,7 +141,7 @@ def _object_paths(services, name: str) -> dict[str, Any]:
             "parameters": [id_param],
             "post": {
                 "tags": [tag], "operationId": f"restore_{name}", "summary": f"Restore a {label.en} record from the recycle bin",
-                "responses": {"200": _json(record_ref, "The record restored"), **_errors(401, 403, 404, 422)},
+                "responses": {"200": _json(record_ref, "The record restored"), **_errors(401, 403, 404, 409, 422)},
             },
         },
         f"/api/v1/objects/{name}/import": {

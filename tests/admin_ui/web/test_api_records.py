@@ -90,7 +90,8 @@ def test_restore_brings_a_deleted_record_back(client, headers):
     restored = client.post(url + "/restore", headers=headers)
     assert restored.status_code == 200 and restored.json()["name"] == "Phoenix"
     assert client.get(url, headers=headers).status_code == 200
-    assert client.post(url + "/restore", headers=headers).status_code == 404  # not in the recycle bin
+    again = client.post(url + "/restore", headers=headers)
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "not_in_recycle_bin"
 
 
 def test_validation_errors_are_422_naming_each_field_in_the_callers_language(client, headers):
