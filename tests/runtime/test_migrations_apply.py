@@ -427,3 +427,43 @@ def test_metadata_only_change_updates_the_store(site, changed):
     plan = migrate(site, changed, change)
     assert plan.operations == []
     assert open_site(site.engine).registry.field("zoo_animal", "legs").label.en == "Leg count"
+
+
+def test_only_tables_whose_references_can_break_are_checked(site, changed):
+    def plan_of(change):
+        return diff(site.registry, changed(site.registry, change))
+
+    add = plan_of(lambda objects, zoo: objects["zoo_animal"]["fields"].append({"api_name": "x", "type": "integer", "label": TEXT}))
+    assert apply_module._tables_to_check(add) == set()  # a 1M-row table gains a column without a scan
+
+    def rename_pen(objects, zoo):
+        objects["zoo_enclosure"].update(api_name="zoo_pen", renamed_from="zoo_enclosure")
+        _field(objects, "zoo_animal", "enclosure")["to"] = "zoo_pen"
+        _field(objects, "zoo_meal", "visitor")["to"] = ["zoo_animal", "zoo_pen"]
+
+    assert apply_module._tables_to_check(plan_of(rename_pen)) == {"zoo_pen", "zoo_animal", "zoo_meal"}
+    assert apply_module._tables_to_check(plan_of(_retype("zoo_animal", "legs", type="text", max_length=5))) == {"zoo_animal"}
+
+
+def test_a_step_that_leaves_a_dangling_reference_rolls_back(site, populated, changed, monkeypatch):
+    def rename_pen(objects, zoo):
+        objects["zoo_enclosure"].update(api_name="zoo_pen", renamed_from="zoo_enclosure")
+        _field(objects, "zoo_animal", "enclosure")["to"] = "zoo_pen"
+        _field(objects, "zoo_meal", "visitor")["to"] = ["zoo_animal", "zoo_pen"]
+
+    plan = diff(site.registry, changed(site.registry, rename_pen))
+    before = snapshot(site)
+    real = apply_module.apply_operation
+
+    def losing_a_row(runner, operation):
+        real(runner, operation)
+        if operation is plan.operations[-1]:  # a faulty last step drops a row others refer to
+            runner.connection.execute(sa.text("DELETE FROM zoo_pen WHERE name = 'North'"))
+
+    monkeypatch.setattr(apply_module, "apply_operation", losing_a_row)
+    # SQLite runs the plan with foreign keys off and checks the references before commit;
+    # PostgreSQL refuses the DELETE itself
+    expected = "references to missing records" if site.engine.dialect.name == "sqlite" else "nothing was changed"
+    with pytest.raises(MigrationError, match=expected):
+        apply_plan(site, plan)
+    assert snapshot(site) == before
