@@ -113,10 +113,29 @@ def choice_labels(site, object_name: str, name: str, language: str) -> dict[str,
     return {value.api_name: value.label.text(language) for value in site.registry.picklist_values(object_name, name)}
 
 
+class _Same:
+    """A value set compared by identity, so an index of it can be cached (the set never changes)."""
+
+    __slots__ = ("value_set",)
+
+    def __init__(self, value_set):
+        self.value_set = value_set
+
+    def __hash__(self) -> int:
+        return id(self.value_set)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.value_set is self.value_set
+
+
 @functools.lru_cache(maxsize=8)
+def _index(same: _Same) -> dict:
+    # region sets hold thousands of values: index each set once, not once per cell shown
+    return {item.api_name: item for item in (same.value_set.values or [])}
+
+
 def _by_code(value_set) -> dict:
-    # region sets hold thousands of values: index each (immutable) set once, not per cell
-    return {item.api_name: item for item in (value_set.values or [])}
+    return _index(_Same(value_set))
 
 
 def region_path(site, object_name: str, name: str, value: str, language: str) -> str:
