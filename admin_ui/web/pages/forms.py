@@ -28,6 +28,7 @@ from admin_ui.web.pages import values as v
 from admin_ui.web.pages.lists import default_layout, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
+from runtime.records.context import SYSTEM
 from runtime.errors import (
     QueryError,
     RecordConflictError,
@@ -157,13 +158,19 @@ def business_types_for(request: Request, object_name: str) -> list[dict[str, Any
     language = chrome(request)["language"]
     user = request.state.user or {}
     department = user.get("department")
+    # a type open to a department is open to the departments below it: collect the codes of the
+    # user's department and of every department above it
     codes: set[str] = set()
-    if department:
+    current = department.get("id") if isinstance(department, dict) else department
+    for _ in range(20):
+        if not current:
+            break
         try:
-            record = services.records.get(actor_of(request), "department", department if isinstance(department, str) else department.get("id"))
-            codes.add(record.get("code") or "")
+            record = services.records.get(SYSTEM, "department", current, fields=["code", "parent"])
         except RecordError:
-            pass
+            break
+        codes.add(record.get("code") or "")
+        current = record.get("parent")
     return [
         {"api_name": item.api_name, "label": item.label.text(language), "default": item.default}
         for item in object_def.business_types

@@ -188,3 +188,18 @@ def test_region_cascade_and_multi_value_inputs(as_rep, services, people):
     assert record["region"] == "cn_110101" and record["tags"] == ["vip", "north"]
     detail = fields_of(as_rep.json(f"/app/sales/account/{record['id']}"))
     assert detail["region"]["text"] == "Beijing / Municipal Districts / Dongcheng District"
+
+
+def test_business_types_offered_follow_the_users_department(as_rep, services, site, people):
+    PLATFORM = SYSTEM
+
+    east = services.records.create(PLATFORM, "department", {"name": "East", "code": "east"})["id"]
+    hangzhou = services.records.create(PLATFORM, "department", {"name": "Hangzhou", "code": "east_hz", "parent": east})["id"]
+    services.records.update(PLATFORM, "user", people.rep, {"department": hangzhou})
+    account = site.registry.objects["account"]
+    types = [item.model_copy(update={"departments": ["east"]}) if item.api_name == "channel" else
+             item.model_copy(update={"departments": ["west"]}) if item.api_name == "individual" else item
+             for item in account.business_types]
+    site.registry.objects["account"] = account.model_copy(update={"business_types": types})
+    offered = [item["api_name"] for item in as_rep.json("/app/sales/account/new")["choices"]]
+    assert offered == ["enterprise", "channel"]  # channel through the parent department; not individual
