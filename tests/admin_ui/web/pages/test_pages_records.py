@@ -191,11 +191,10 @@ def test_region_cascade_and_multi_value_inputs(as_rep, services, people):
 
 
 def test_business_types_offered_follow_the_users_department(as_rep, services, site, people):
-    PLATFORM = SYSTEM
 
-    east = services.records.create(PLATFORM, "department", {"name": "East", "code": "east"})["id"]
-    hangzhou = services.records.create(PLATFORM, "department", {"name": "Hangzhou", "code": "east_hz", "parent": east})["id"]
-    services.records.update(PLATFORM, "user", people.rep, {"department": hangzhou})
+    east = services.records.create(SYSTEM, "department", {"name": "East", "code": "east"})["id"]
+    hangzhou = services.records.create(SYSTEM, "department", {"name": "Hangzhou", "code": "east_hz", "parent": east})["id"]
+    services.records.update(SYSTEM, "user", people.rep, {"department": hangzhou})
     account = site.registry.objects["account"]
     types = [item.model_copy(update={"departments": ["east"]}) if item.api_name == "channel" else
              item.model_copy(update={"departments": ["west"]}) if item.api_name == "individual" else item
