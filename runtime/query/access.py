@@ -23,7 +23,12 @@ Action = Literal["create", "read", "edit", "delete"]
 
 
 class AccessPolicy(Protocol):
-    """Decides which records an actor may read, edit or delete, as SQL."""
+    """Decides which records an actor may read, edit or delete, as SQL.
+
+    A policy that derives tables from records (the security layer's org closures) may also
+    define ``after_write(connection, object_name)``: the record service calls it at the end of
+    every write's transaction, before the commit, so what it derives is never out of step.
+    """
 
     def predicate(self, actor: Actor, object_name: str, table: sa.FromClause, operation: Operation) -> sa.ColumnElement[bool] | None:
         """A WHERE clause over ``table`` limiting it to the records allowed, or None for all."""
