@@ -76,7 +76,8 @@ def parse(text: str) -> Node:
         )
     if not text.strip() or _only_comments(text):
         raise FormulaSyntaxError("formula is empty", start=0, end=max(1, len(text)), text=text)
-    _check_nesting(text)
+    if text.count("(") > MAX_DEPTH:  # fewer parentheses than the limit cannot nest past it
+        _check_nesting(text)
     builder = _Builder(text)
     try:
         return _fast_parser().parse(
