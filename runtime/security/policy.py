@@ -164,13 +164,33 @@ class SecurityPolicy:
         if any(profile.all_objects for profile in principal.profiles):
             return None
         rank = {"hidden": 0, "read": 1, "edit": 2}
-        best: dict[str, str] = {}
+        best = {definition.api_name: "hidden" for definition in self.site.registry.objects[object_name].fields}
         for permissions in self._permissions(principal, object_name):
             for definition in self.site.registry.objects[object_name].fields:
                 access = permissions.field_access(definition.api_name)
                 if rank[access] > rank[best.get(definition.api_name, "hidden")]:
                     best[definition.api_name] = access
+        self._hide_formulas_over_hidden(object_name, best)
         return best
+
+    def _hide_formulas_over_hidden(self, object_name: str, access: dict[str, str]) -> None:
+        """A formula field that reads a hidden field would show it: it is hidden too (repeated
+        until nothing changes, for formulas over formulas)."""
+        assert self._formulas is not None
+        formulas = [definition for definition in self.site.registry.objects[object_name].fields if definition.type == "formula"]
+        changed = True
+        while changed:
+            changed = False
+            for definition in formulas:
+                if access.get(definition.api_name, "hidden") == "hidden":
+                    continue
+                try:
+                    reads = self._formulas.compiled(object_name, definition.expression, "field", blank_as=definition.blank_as).fields
+                except formula.FormulaError:
+                    reads = frozenset()
+                if any(access.get(name) == "hidden" for name in reads):  # system fields are never hidden
+                    access[definition.api_name] = "hidden"
+                    changed = True
 
     def readable_fields(self, actor: Actor, object_name: str) -> frozenset[str] | None:
         access = self._field_access(actor, object_name)

@@ -202,6 +202,9 @@ def test_hidden_fields_are_never_returned_filtered_sorted_or_written(org):
     ned = org.actor("ned")
     record = org.service.get(ned, "sec_deal", org.deals["d_ned"])
     assert "secret" not in record and record["margin"] == 3
+    # a formula over a hidden field would show it, so it is hidden too; one over visible fields is not
+    assert "secret_length" not in record and record["double_amount"] == 22
+    assert org.service.get(org.actor("admin"), "sec_deal", org.deals["d_ned"])["secret_length"] == 7
     assert all("secret" not in row for row in org.service.find(ned, "sec_deal").records)
     for query in ({"filter": {"secret": "changed"}}, {"sort": ["secret"]}, {"filter": {"deal.secret": {"is_null": False}}}):
         object_name = "sec_person" if "deal.secret" in str(query) else "sec_deal"
