@@ -28,6 +28,7 @@ from admin_ui.web.pages import values as v
 from admin_ui.web.pages.lists import default_layout, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
+from runtime.records.coercion import Invalid
 from runtime.records.context import SYSTEM
 from runtime.errors import (
     QueryError,
@@ -143,7 +144,7 @@ def coerced(services, object_name: str, values: dict[str, Any]) -> dict[str, Any
         spec = model.fields.get(name)
         try:
             typed[name] = spec.coerce(value) if spec is not None and spec.coerce is not None else value
-        except Exception:  # noqa: BLE001 - any coercion failure means "not a value yet" while typing
+        except (Invalid, TypeError, ValueError):  # not a value yet, while the user is typing
             typed[name] = None
     return typed
 
