@@ -134,7 +134,10 @@ def decimal_coercer(precision: int, scale: int, min_value: Decimal | None, max_v
     def coerce(value: Any) -> Decimal | None:
         if value is None:
             return None
-        number = to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+        number = to_decimal(value)
+        if abs(number) >= limit:  # before rounding: quantize refuses numbers past the context's precision
+            raise Invalid("too_many_digits", digits=precision - scale)
+        number = number.quantize(quantum, rounding=ROUND_HALF_UP)
         if abs(number) >= limit:
             raise Invalid("too_many_digits", digits=precision - scale)
         if min_value is not None and number < min_value:

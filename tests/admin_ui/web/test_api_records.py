@@ -106,6 +106,8 @@ def test_validation_errors_are_422_naming_each_field_in_the_callers_language(cli
     missing = client.post("/api/v1/objects/account/records", json={"name": "No Industry"}, headers=headers)
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "industry"
     assert client.post("/api/v1/objects/account/records", json=[1, 2], headers=headers).status_code == 422
+    huge = client.post("/api/v1/objects/account/records", json={"name": "Huge", "industry": "mining", "credit_limit": 1e26}, headers=headers)
+    assert huge.status_code == 422 and huge.json()["errors"][0]["code"] == "too_many_digits"  # found by the fuzz test
 
 
 def test_malformed_bodies_unknown_objects_and_records(client, headers):
