@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -124,12 +125,10 @@ class IdentityMiddleware:
 
 
 def _zone(user: dict[str, Any] | None) -> str:
-    from zoneinfo import ZoneInfo
-
     zone = (user or {}).get("time_zone") or "UTC"
     try:
         ZoneInfo(zone)
-    except (KeyError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError):
         return "UTC"
     return zone
 
