@@ -36,6 +36,7 @@ __all__ = [
     "StageState",
     "build_tables",
     "business_type_of",
+    "check_change",
     "check_move",
     "complete_key_event",
     "move",
@@ -248,6 +249,35 @@ def check_move(path: StagePath, target: str) -> list[FieldError]:
                 )
             )
     return errors
+
+
+def check_change(site, object_name: str, old: Mapping[str, Any] | None, values: Mapping[str, Any]) -> list[FieldError]:
+    """The gate for an ordinary save that sets the stage field (a form, an API update).
+
+    ``old`` is the stored record (None on create). A new record starts at its process's first
+    stage with nothing completed, so creating it further along is a forward move like any other.
+    """
+    object_def = site.registry.objects[object_name]
+    field_name = object_def.stage_field
+    if not field_name or field_name not in values:
+        return []
+    target = values[field_name]
+    if old is not None and target == old.get(field_name):
+        return []
+    if old is None:
+        business_type = business_type_of(object_def, values)
+        if business_type is None or not business_type.stages or target in (None, ""):
+            return []
+        first = business_type.stages[0].value
+        if target == first:
+            return []
+        virtual = {**values, "id": "", field_name: first}
+        path = read_path(site, object_name, virtual)
+    else:
+        path = read_path(site, object_name, old)
+    if path is None or target in (None, "") or path.stage(target) is None:
+        return []  # not a stage of this process: the record pipeline reports that
+    return check_move(path, target)
 
 
 def move(service, actor: Actor, object_name: str, record_id: str, target: str, *, version: int | None = None, values: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -52,3 +52,16 @@ def test_only_events_of_the_current_stage_can_be_completed(deal):
     with pytest.raises(RecordValidationError) as refused:
         stages.complete_key_event(service, actor, "opportunity", record_id, "submit_bid")
     assert refused.value.codes == ["unknown_key_event"]
+
+
+def test_ordinary_saves_that_set_the_stage_pass_the_same_gate(deal):
+    service, actor, record_id = deal
+    site = service.site
+    stored = service.get(actor, "opportunity", record_id)
+    assert [error.code for error in stages.check_change(site, "opportunity", stored, {"stage": "needs_confirmed"})] == ["key_event_incomplete"] * 2
+    assert stages.check_change(site, "opportunity", stored, {"stage": "lost"}) == []
+    assert stages.check_change(site, "opportunity", stored, {"amount": "5"}) == []
+    new = {"business_type": "complex_sales", "stage": "bidding"}
+    assert len(stages.check_change(site, "opportunity", None, new)) == 2 + 3 + 2  # every open stage before bidding
+    assert stages.check_change(site, "opportunity", None, {"business_type": "complex_sales", "stage": "initial_contact"}) == []
+    assert stages.check_change(site, "account", None, {"name": "x"}) == []

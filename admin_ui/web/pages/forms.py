@@ -28,6 +28,7 @@ from admin_ui.web.pages import values as v
 from admin_ui.web.pages.lists import default_layout, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
+from runtime.records import stages
 from runtime.records.coercion import Invalid
 from runtime.records.context import SYSTEM
 from runtime.errors import (
@@ -437,6 +438,9 @@ async def create(request: Request) -> Response:
     if business_type:
         sent["business_type"] = business_type
     try:
+        gate = stages.check_change(services.site, object_name, None, sent)
+        if gate:
+            raise RecordValidationError(gate, object_name=object_name)
         record = services.records.create(actor_of(request), object_name, sent)
     except RecordError as problem:
         language = chrome(request)["language"]
@@ -483,6 +487,10 @@ async def update(request: Request) -> Response:
     changed = {name: values.get(name) for name in editable_names(sections) if name in values and values.get(name) != plain.get(name)}
     version = form.get("version")
     try:
+        # a stage changed in the form passes the same gate as the stage path's buttons
+        gate = stages.check_change(services.site, object_name, plain, changed)
+        if gate:
+            raise RecordValidationError(gate, object_name=object_name)
         services.records.update(actor_of(request), object_name, record_id, changed, version=int(version) if str(version or "").isdigit() else None)
     except RecordError as problem:
         language = chrome(request)["language"]

@@ -59,3 +59,33 @@ def test_objects_without_stages_have_no_path(as_rep, services, people):
     account = make_account(services, people.rep, "Plain Co")
     assert as_rep.json(f"/app/sales/account/{account}")["stage_path"] is None
     assert as_rep.post(f"/app/sales/account/{account}/stage", {"stage": "won"}).status_code == 422
+
+
+def test_forms_cannot_jump_the_stage_gate(as_rep, services, people):
+    account = make_account(services, people.rep, "Form Gate Co")
+    deal = make_opportunity(services, people.rep, account, "Form gate deal", amount="100")
+    version = services.records.get(SYSTEM, "opportunity", deal)["version"]
+    edited = as_rep.post(f"/app/sales/opportunity/{deal}/edit", {"version": str(version), "stage": "negotiation"})
+    assert edited.status_code == 422
+    fields = {field["field"]: field for section in edited.json()["sections"] for field in section["fields"]}
+    assert fields["stage"]["errors"] == [
+        "Complete 'Purchase intent confirmed' in stage 'Initial Contact' first.",
+        "Complete 'Budget confirmed' in stage 'Initial Contact' first.",
+        "Complete 'Quote submitted' in stage 'Solution and Quote' first.",  # the stage skipped over
+    ]
+    assert services.records.get(SYSTEM, "opportunity", deal)["stage"] == "initial_contact"
+    # the same form may still move it to lost (with the reason), or change other fields
+    assert as_rep.post(f"/app/sales/opportunity/{deal}/edit", {"version": str(version), "next_step": "Call back"}).status_code == 200
+
+    import datetime as dt
+
+    created = as_rep.post("/app/sales/opportunity/new", {
+        "business_type": "simple_sales", "name": "Born won", "account": account, "stage": "won", "amount": "5",
+        "close_date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+    })
+    assert created.status_code == 422 and created.json()["errors"][0]["code"] == "key_event_incomplete"
+    fresh = as_rep.post("/app/sales/opportunity/new", {
+        "business_type": "simple_sales", "name": "Born fresh", "account": account, "stage": "initial_contact",
+        "close_date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+    })
+    assert fresh.status_code == 200, fresh.text
