@@ -75,11 +75,11 @@ def migration_connection(engine: sa.Engine, check: Iterable[str] | None = None) 
                     if check is None:
                         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     else:
-                        quote = connection.dialect.identifier_preparer.quote_identifier
+                        quoted = connection.dialect.identifier_preparer.quote_identifier
                         broken = [
                             row
                             for table in sorted(set(check))
-                            for row in connection.exec_driver_sql(f"PRAGMA foreign_key_check({quote(table)})").all()
+                            for row in connection.exec_driver_sql(f"PRAGMA foreign_key_check({quoted(table)})").all()
                         ]
                     if broken:
                         shown = ", ".join(f"{row[0]} row {row[1]} → {row[2]}" for row in broken[:SHOWN_ROWS])
