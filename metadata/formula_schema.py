@@ -126,14 +126,20 @@ class RegistryResolver:
 
     def __init__(self, registry: Registry):
         self.registry = registry
+        # object name → (its definition, field name → field), built on first use: every field
+        # reference of every formula asks, and objects have dozens of fields
+        self._fields: dict[str, tuple[object, dict[str, FieldDef]]] = {}
 
     def field_type(self, object_name: str, field_name: str) -> FormulaType | None:
         object_def = self.registry.objects.get(object_name)
         if object_def is None:
             return None
-        for definition in object_def.fields:
-            if definition.api_name == field_name:
-                return formula_type_of(definition, self.registry)
+        cached = self._fields.get(object_name)
+        if cached is None or cached[0] is not object_def:  # a registry edited in place is seen
+            cached = self._fields[object_name] = (object_def, {item.api_name: item for item in object_def.fields})
+        definition = cached[1].get(field_name)
+        if definition is not None:
+            return formula_type_of(definition, self.registry)
         return SYSTEM_FIELD_TYPES.get(field_name)
 
     def field_names(self, object_name: str) -> Iterable[str]:
