@@ -30,6 +30,7 @@ from admin_ui.web.pages.navigation import chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
 from runtime.records import stages
 from runtime.records.coercion import Invalid
+from runtime.records.messages import field_error
 from runtime.records.context import SYSTEM
 from runtime.errors import (
     QueryError,
@@ -318,6 +319,36 @@ def field_widgets(
     return sections
 
 
+def missing_required(sections: list[dict[str, Any]], values: dict[str, Any]) -> list:
+    """Fields the form marks required (layout, business type, field rules) left blank.
+
+    The record pipeline checks the fields that are required everywhere; a layout's or a field
+    rule's requirement is the form's to enforce, since that is where it is shown.
+    """
+    return [
+        field_error(field["field"], "required")
+        for section in sections
+        for field in section["fields"]
+        if field["required"] and field["visible"] and not field["read_only"] and values.get(field["field"]) in (None, "", [])
+    ]
+
+
+def input_errors(services, object_name: str, values: dict[str, Any]) -> list:
+    """Values that do not convert to their field's type, as the record pipeline words it (so
+    they are reported together with the form's own required fields)."""
+    model = services.records.model(object_name)
+    errors = []
+    for name, value in values.items():
+        spec = model.fields.get(name)
+        if spec is None or spec.coerce is None:
+            continue
+        try:
+            spec.coerce(value)
+        except Invalid as invalid:
+            errors.append(field_error(name, invalid.code, **invalid.params))
+    return errors
+
+
 def editable_names(sections: list[dict[str, Any]]) -> list[str]:
     return [field["field"] for section in sections for field in section["fields"] if not field["read_only"] and field["visible"]]
 
@@ -438,7 +469,8 @@ async def create(request: Request) -> Response:
     if business_type:
         sent["business_type"] = business_type
     try:
-        gate = stages.check_change(services.site, object_name, None, sent)
+        gate = missing_required(sections, sent)
+        gate = gate + input_errors(services, object_name, sent) if gate else stages.check_change(services.site, object_name, None, sent)
         if gate:
             raise RecordValidationError(gate, object_name=object_name)
         record = services.records.create(actor_of(request), object_name, sent)
@@ -488,7 +520,8 @@ async def update(request: Request) -> Response:
     version = form.get("version")
     try:
         # a stage changed in the form passes the same gate as the stage path's buttons
-        gate = stages.check_change(services.site, object_name, plain, changed)
+        gate = missing_required(sections, values)
+        gate = gate + input_errors(services, object_name, changed) if gate else stages.check_change(services.site, object_name, plain, changed)
         if gate:
             raise RecordValidationError(gate, object_name=object_name)
         services.records.update(actor_of(request), object_name, record_id, changed, version=int(version) if str(version or "").isdigit() else None)

@@ -55,7 +55,7 @@ def test_create_form_errors_then_success(as_rep, services, people):
     refused = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "Zeta", "employees": "many"})
     assert refused.status_code == 422
     page = refused.json()
-    assert {field for field, info in fields_of(page).items() if info["errors"]} == {"employees"}
+    assert {field for field, info in fields_of(page).items() if info["errors"]} == {"employees", "industry"}
     assert fields_of(page)["employees"]["value"] == "many"  # what was typed is kept
     assert fields_of(page)["name"]["value"] == "Zeta"
     missing = as_rep.post("/app/sales/account/new", {"business_type": "enterprise", "name": "", "employees": "3"}).json()
@@ -65,6 +65,13 @@ def test_create_form_errors_then_success(as_rep, services, people):
     assert created.status_code == 200, created.text
     record = services.records.get(SYSTEM, "account", created.json()["id"])
     assert (record["name"], record["industry"], record["employees"], record["owner"]) == ("Zeta", "mining", 12, people.rep)
+
+    # a field rule's requirement is enforced where it is shown: signed accounts need the credit code
+    signed = {"business_type": "enterprise", "name": "Eta", "industry": "mining", "status": "signed"}
+    refused = as_rep.post("/app/sales/account/new", signed)
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["unified_social_credit_code"]
+    assert fields_of(refused.json())["unified_social_credit_code"]["required"] is True
 
 
 def test_forms_need_the_csrf_token(as_rep):
