@@ -309,7 +309,7 @@ class RecordService:
         self._authorise(actor, model, "create", values)
         with self._write(actor, model.name) as ctx:
             record_id = self._create_many(ctx, model, [values], single=True)[0]
-            return self.reader.get(ctx.connection, actor, object_name, record_id)
+            return self._written(ctx, actor, object_name, record_id)
 
     def bulk_create(self, actor: Actor, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
         """Create many records in one transaction: all or none. Returns their ids, in input sequence.
@@ -423,6 +423,16 @@ class RecordService:
         if refused:
             raise RecordPermissionError([field_error(name, "field_forbidden") for name in refused], object_name=model.name)
 
+    def _written(self, ctx: WriteContext, actor: Actor, object_name: str, record_id: str) -> dict[str, Any]:
+        """The record written, as the actor now sees it; only its id and version when the write took
+        it out of the actor's reach (given to another owner), so the caller still learns its id."""
+        record = self.reader.get(ctx.connection, actor, object_name, record_id)
+        if record is None:
+            table = ctx.table(object_name)
+            version = ctx.connection.execute(sa.select(table.c.version).where(table.c.id == record_id)).scalar()
+            record = {"id": record_id, "version": version}
+        return record
+
     def _not_found(self, model: m.ObjectModel, record_id: Any) -> RecordNotFoundError:
         return RecordNotFoundError([field_error(None, "not_found", object=model.definition.label, value=record_id)], object_name=model.name)
 
@@ -474,7 +484,7 @@ class RecordService:
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
                     rollups.refresh(ctx, parents)
-            return self.reader.get(ctx.connection, actor, object_name, record_id)
+            return self._written(ctx, actor, object_name, record_id)
 
     def _rollup_reads(self, model: m.ObjectModel) -> dict[str, frozenset[str] | None]:
         """Per roll-up over ``model``: the fields whose change can change it (see rollups.relevant_change)."""
@@ -542,7 +552,7 @@ class RecordService:
             restored = {model.name: [record_id], **relations.descendants(ctx, model, [record_id], state=when)}
             self._set_deleted(ctx, restored, deleted_at=None, when=when)
             history.write(ctx, history.event_rows(ctx, model, [record_id], history.RESTORED))
-            return self.reader.get(ctx.connection, actor, object_name, record_id)
+            return self._written(ctx, actor, object_name, record_id)
 
     def purge(self, actor: Actor, object_name: str, record_id: str) -> None:
         """Delete a record in the recycle bin for good, with its children; references to it are cleared."""

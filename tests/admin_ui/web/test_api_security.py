@@ -76,3 +76,17 @@ def test_explain_through_the_api_names_the_grant(client, team):
     denied = client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": team["other"][0]["username"]}, headers=team["admin"][1])
     assert denied.json()["operations"]["read"]["allowed"] is False
     assert client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": rep["username"]}, headers=rep_headers).status_code == 403
+
+
+def test_writing_a_record_out_of_ones_own_reach_still_answers_with_its_id(client, team):
+    """Found by schemathesis: a rep giving a record to someone else got a 500 (create) or null (patch)."""
+    rep_headers = team["rep"][1]
+    given = client.post(
+        "/api/v1/objects/account/records", json={"name": "Given Away", "industry": "mining", "owner": team["other"][0]["id"]}, headers=rep_headers
+    )
+    assert given.status_code == 201, given.text
+    assert given.json()["id"] and given.json()["version"] == 1
+    assert client.get(f"/api/v1/objects/account/records/{given.json()['id']}", headers=rep_headers).status_code == 404
+    mine = _create(client, rep_headers, "Handed Over")
+    handed = client.patch(f"/api/v1/objects/account/records/{mine['id']}", json={"owner": team["other"][0]["id"]}, headers=rep_headers)
+    assert handed.status_code == 200 and handed.json() == {"id": mine["id"], "version": 2}
