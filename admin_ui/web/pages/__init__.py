@@ -26,14 +26,42 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin_ui.web.pages import forms, lists, navigation, records, search, stages
-from admin_ui.web.pages.rendering import STATIC_DIR
+from admin_ui.web.pages import forms, i18n, lists, navigation, records, search, stages
+from admin_ui.web.pages.rendering import STATIC_DIR, language_of, render
+from runtime.errors import RecordError
 
 __all__ = ["routes"]
 
 
+def _guarded(endpoint):
+    """The endpoint, with what it refuses answered as a page (or JSON) instead of a server error."""
+
+    async def guarded(request):
+        try:
+            return await endpoint(request)
+        except navigation.PageNotFound as missing:
+            return _problem(request, 404, [{"field": None, "code": "not_found", "message": str(missing.detail)}])
+        except RecordError as problem:
+            language = language_of(request)
+            return _problem(request, forms.status_of(problem), problem.messages(language))
+
+    guarded.__name__ = getattr(endpoint, "__name__", "page")
+    guarded.__doc__ = endpoint.__doc__
+    return guarded
+
+
+def _problem(request, status: int, errors: list[dict]):
+    try:
+        data = navigation.chrome(request)
+    except navigation.PageNotFound:  # pragma: no cover - chrome without an app cannot miss
+        data = {}
+    data.update(title=i18n.gettext(language_of(request), "Not done"), errors=errors, back="/app")
+    return render(request, "app/message.html", data, status=status)
+
+
 def _twin(path: str, endpoint, methods: list[str] | None = None) -> list[Route]:
     """The page at ``path`` and its ``.json`` twin (listed first, so ``{id}`` never eats ``.json``)."""
+    endpoint = _guarded(endpoint)
     return [Route(f"{path}.json", endpoint, methods=methods), Route(path, endpoint, methods=methods)]
 
 

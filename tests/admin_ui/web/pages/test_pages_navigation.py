@@ -53,3 +53,17 @@ def test_global_search_respects_the_security_predicate(as_rep, as_manager, servi
     found = as_rep.json("/app/search", q="tea")
     assert [group["object"] for group in found["groups"]] == ["account"]
     assert found["groups"][0]["results"][0]["url"].startswith("/app/sales/account/")
+
+
+def test_refusals_are_pages_not_server_errors(as_rep, services, policy, people):
+    account = make_account(services, people.other, "Not yours")
+    missing = as_rep.get("/app/sales/account/01zzzzzzzzzzzzzzzzzzzzzzzz.json")
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "not_found"
+    assert as_rep.get("/app/nowhere").status_code == 404
+    assert as_rep.get("/app/sales/nothing.json").status_code == 404
+    policy.hidden_objects[people.rep] = {"account"}
+    refused = as_rep.get(f"/app/sales/account/{account}.json")
+    assert refused.status_code in (403, 404) and refused.json()["errors"]
+    html = as_rep.get(f"/app/sales/account/{account}")
+    assert html.status_code in (403, 404) and "text/html" in html.headers["content-type"]
+    assert "script-src 'self'" in html.headers["content-security-policy"]
