@@ -23,7 +23,7 @@ Records are created as the platform (SYSTEM actor) in dependency sequence: a rec
 the records it refers to exist; where references form a cycle (a department's head works in that
 department), the record is created without the references still missing and they are filled in
 once their targets exist. A record whose ``match`` fields find an existing record is not created
-again, so loading twice changes nothing.
+again (not even one in the recycle bin), so loading twice changes nothing.
 """
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ def _place(records: RecordService, entry: _Entry, ids: Mapping[str, str], today:
             deferred[name] = value
     if entry.match and all(name in values for name in entry.match):
         found = _write(
-            lambda: records.find(SYSTEM, entry.object_name, filter={name: values[name] for name in entry.match}, fields=["id"], limit=1),
+            # in the recycle bin counts as there: unique values still hold it, and users restore it
+            lambda: records.find(SYSTEM, entry.object_name, filter={name: values[name] for name in entry.match}, fields=["id"], limit=1, state="any"),
             entry,
         )
         if found.records:
