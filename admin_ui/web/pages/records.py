@@ -95,6 +95,10 @@ def related_lists(request: Request, app_name: str, object_name: str, record_id: 
     return lists
 
 
+#: the history's record events (runtime.records.history), as the timeline words them
+HISTORY_EVENTS = {"_created": "Created", "_deleted": "Moved to the recycle bin", "_restored": "Restored from the recycle bin"}
+
+
 def timeline(request: Request, app_name: str, object_name: str, record_id: str, language: str) -> list[dict[str, Any]]:
     services = services_of(request)
     site, actor = services.site, actor_of(request)
@@ -108,6 +112,19 @@ def timeline(request: Request, app_name: str, object_name: str, record_id: str, 
     shown = []
     for entry in reversed(entries):
         name = entry["field"]
+        if name in HISTORY_EVENTS:  # created, deleted, restored: an event, not a change of value
+            shown.append(
+                {
+                    "field": name,
+                    "event": True,
+                    "label": i18n.gettext(language, HISTORY_EVENTS[name]),
+                    "old": "",
+                    "new": "",
+                    "changed_by": entry["changed_by"],
+                    "changed_at": i18n.datetime(entry["changed_at"], language, actor.time_zone) if entry["changed_at"] else "",
+                }
+            )
+            continue
         if readable is not None and name in site.registry.fields(object_name) and name not in readable:
             continue
         before = v.display(site, object_name, name, {name: entry["old_value"]}, language, app=app_name, zone=actor.time_zone)
@@ -118,6 +135,7 @@ def timeline(request: Request, app_name: str, object_name: str, record_id: str, 
                 "label": v.field_label(site, object_name, name, language) if name in site.registry.fields(object_name) or name in v.SYSTEM_TYPES else i18n.gettext(language, name),
                 "old": before["text"],
                 "new": after["text"],
+                "event": False,
                 "changed_by": entry["changed_by"],
                 "changed_at": i18n.datetime(entry["changed_at"], language, actor.time_zone) if entry["changed_at"] else "",
             }

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 
 from admin_ui.web.pages import i18n
 from admin_ui.web.pages.lists import BULK_LABELS, RELATIVE_RANGES, SCOPE_LABELS
+from admin_ui.web.pages.records import HISTORY_EVENTS
 from admin_ui.web.pages.values import SYSTEM_LABELS
 
 PAGES = Path(i18n.__file__).parent
@@ -25,7 +26,7 @@ def used_messages() -> set[str]:
         text = module.read_text(encoding="utf-8")
         found |= set(re.findall(r'gettext\(\w+(?:\["language"\])?, "([^"]+)"', text))
         found |= set(re.findall(r'\.gettext\("([^"]+)"\)', text))
-    return found | set(SYSTEM_LABELS.values()) | set(SCOPE_LABELS.values()) | set(BULK_LABELS.values()) | set(RELATIVE_RANGES)
+    return found | set(SYSTEM_LABELS.values()) | set(SCOPE_LABELS.values()) | set(BULK_LABELS.values()) | set(HISTORY_EVENTS.values()) | set(RELATIVE_RANGES)
 
 
 def catalogue(language: str) -> dict[str, str]:

@@ -39,12 +39,15 @@ def test_history_and_recycle_bin(as_manager, services, people):
     services.records.update(Actor(user_id=people.rep), "opportunity", deal, {"amount": "20"})
     history = as_manager.json(f"/app/sales/opportunity/{deal}")["history"]
     assert [(entry["field"], entry["old"], entry["new"]) for entry in history if entry["field"] == "amount"] == [("amount", "CN¥10.00", "CN¥20.00")]
+    assert [entry["label"] for entry in history if entry["event"]] == ["Created"]
     gone = as_manager.post(f"/app/sales/opportunity/{deal}/delete")
     assert gone.status_code == 200 and gone.json()["deleted"] is True
     page = as_manager.json(f"/app/sales/opportunity/{deal}")
     assert page["record"]["deleted"] is True and page["urls"]["restore"] and page["urls"]["edit"] is None
     as_manager.post(f"/app/sales/opportunity/{deal}/restore")
-    assert as_manager.json(f"/app/sales/opportunity/{deal}")["record"]["deleted"] is False
+    page = as_manager.json(f"/app/sales/opportunity/{deal}")
+    assert page["record"]["deleted"] is False
+    assert [entry["label"] for entry in page["history"] if entry["event"]] == ["Restored from the recycle bin", "Moved to the recycle bin", "Created"]
 
 
 def test_create_form_errors_then_success(as_rep, services, people):
