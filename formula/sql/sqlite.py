@@ -29,7 +29,7 @@ from formula.functions import overloads
 from formula.functions.registry import Overload
 from formula.regex import RegexTooCostly, compile_pattern
 from formula.types import FormulaType, Kind
-from formula.values import UTC, to_date, to_datetime, to_decimal, to_time
+from formula.values import UTC, format_decimal, to_date, to_datetime, to_decimal, to_time
 
 __all__ = ["decode", "encode", "function_name", "register_sqlite_functions"]
 
@@ -48,7 +48,9 @@ def encode_number(value: Decimal) -> int | float | str:
     as_float = float(value)
     if Decimal(repr(as_float)) == value:
         return as_float
-    return format(value.normalize(), "f")
+    # Not value.normalize(): it rounds to the thread's context precision (28 digits), and
+    # results may carry up to 30 integer digits plus decimals.
+    return format_decimal(value)
 
 
 def _decode_multipicklist(value: Any) -> tuple[str, ...]:

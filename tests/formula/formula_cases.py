@@ -118,6 +118,9 @@ GOLDEN: list[tuple[str, object]] = [
     ("0 ^ -1", ERROR),
     ("(-8) ^ 0.5", ERROR),
     ("9 ^ 9 ^ 9", ERROR),
+    # 28 integer digits and 9 decimals: more than the 28 significant digits of Python's default
+    # decimal context, which SQLite's encoding once rounded to
+    ("1955469687.625 ^ 3", D("7477445642495355684936962934.572265625")),
     ("10 ^ 30", ERROR),
     ("10 ^ 29", D(10) ** 29),
     ("-amount", D("-1250.50")),
