@@ -67,7 +67,7 @@ class _Value:
 class _Rule:
     """What a reduction does, precomputed from a Lark rule."""
 
-    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary", "leaf")
+    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary", "leaf", "shape")
 
     def __init__(self, rule) -> None:
         self.origin = str(rule.origin.name)  # Lark's names are Token objects, slow as dict keys
@@ -95,6 +95,16 @@ class _Rule:
         self.binary = self.name == "binary"
         # one token wrapped in a rule: a number, a string, a single field name
         self.leaf = self.size == 1 and self.name in ("number", "string", "path")
+        # function calls and their argument lists, the next commonest reductions
+        symbols = tuple(str(symbol.name) for symbol in expansion)
+        self.shape = {
+            ("call", ("NAME", "LPAR", "arguments", "RPAR")): "call",
+            ("call", ("NAME", "LPAR", "RPAR")): "call_empty",
+            ("arguments", ("expr",)): "arguments_one",
+            ("arguments", ("expr", "__arguments_star_0")): "arguments_many",
+            ("__arguments_star_0", ("COMMA", "expr")): "more_first",
+            ("__arguments_star_0", ("__arguments_star_0", "COMMA", "expr")): "more_next",
+        }.get((self.origin, symbols))
         # ``?a: b`` — the value passes through untouched (most reductions: one per precedence level)
         self.unit = self.expand_single and self.size == 1 and len(keep) == 1 and not keep[0][1] and not keep[0][2] and not self.trailing_nones
 
@@ -210,6 +220,15 @@ class FastParser:
                     value_stack[-1] = _Value(node, wrapped.cstart, wrapped.cend, 2, 2)
                     state_stack.append(actions[state_stack[-1]][argument.origin][1])
                     continue
+                shape = argument.shape
+                if shape is not None:
+                    size = argument.size
+                    children = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                    value_stack.append(_shaped(shape, children, span))
+                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
+                    continue
                 size = argument.size
                 children = value_stack[-size:]
                 del value_stack[-size:]
@@ -277,3 +296,35 @@ class FastParser:
             first, *rest = kept
             return GlobalRef(where, first.text, tuple(token.text for token in rest))
         raise Fallback  # pragma: no cover - every rule of the grammar is handled above
+
+
+def _shaped(shape: str, children: list, span) -> _Value:
+    """A call or an argument list, with the node counts and depth of Lark's tree for them."""
+    if shape == "more_next":  # previous arguments, ',', expr: grow the list in place
+        more, _, expr = children
+        more.node.append(expr)
+        nodes, depth = more.nodes + expr.nodes, max(more.depth, expr.depth)
+        value = _Value(more.node, more.cstart, expr.cend, nodes, depth)
+    elif shape == "more_first":  # ',', expr
+        comma, expr = children
+        value = _Value([expr], comma.cstart, expr.cend, expr.nodes, expr.depth)
+    elif shape == "arguments_many":  # expr, more arguments
+        expr, more = children
+        value = _Value([expr, *more.node], expr.cstart, more.cend, 1 + expr.nodes + more.nodes, 1 + max(expr.depth, more.depth))
+    elif shape == "arguments_one":
+        (expr,) = children
+        value = _Value([expr], expr.cstart, expr.cend, 1 + expr.nodes, 1 + expr.depth)
+    else:  # a call: NAME '(' [arguments] ')'
+        name = children[0]
+        cstart, cend = name.cstart, children[-1].cend
+        where = span(cstart, cend)
+        name_span = Span(name.cstart, name.cend, where.line, where.column)
+        if shape == "call":
+            arguments = children[2]
+            node = Call(where, name.text.upper(), name_span, tuple(item.node for item in arguments.node))
+            value = _Value(node, cstart, cend, 2 + arguments.nodes, 1 + max(1, arguments.depth))
+        else:
+            value = _Value(Call(where, name.text.upper(), name_span, ()), cstart, cend, 2, 2)
+    if value.nodes > MAX_NODES or value.depth > MAX_DEPTH:
+        raise Fallback
+    return value
