@@ -9,7 +9,7 @@ positions Lark would give (a node starts at its first child's container, parenth
 
 It only handles formulas that parse: on any surprise — an unexpected character or token, a
 size limit crossed — it raises :class:`Fallback`, and :func:`formula.parser.parse` runs Lark's
-own parser to report the error exactly as before. ``tests/formula/test_parser.py`` checks the
+own parser to report the error exactly as before. ``tests/formula/test_lalr.py`` checks the
 two produce identical trees.
 """
 

@@ -225,7 +225,6 @@ class _FormulaChecker:
             return None  # the missing value set is reported on the field
         return {value.api_name for value in self.registry.picklist_values(current, path[-1])}
 
-
     def cycles(self, reads: dict[tuple[str, str], tuple[FormulaSite, set[tuple[str, str]]]]) -> None:
         """Formula fields that read themselves, directly or through other formula fields."""
         state: dict[tuple[str, str], str] = {}
