@@ -13,6 +13,8 @@ must stay small is what is written, and what the record predicate reads.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -206,6 +208,33 @@ def bump(connection: sa.Connection, site) -> None:
     updated = connection.execute(sa.update(state).where(state.c.name == "org").values(generation=state.c.generation + 1))
     if updated.rowcount == 0:
         connection.execute(sa.insert(state).values(name="org", generation=1))
+
+
+def metadata_fingerprint(security) -> int:
+    """A number that changes when the groups, roles or sharing rules change (what the closures
+    are computed from); it fits PostgreSQL's 32-bit integer."""
+    documents = {
+        kind: {name: item.model_dump(mode="json") for name, item in getattr(security, kind).items()}
+        for kind in ("roles", "groups", "sharing_rules")
+    }
+    digest = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()
+    return int(digest[:7], 16)
+
+
+def refresh_for_metadata(site) -> bool:
+    """Recompute the closures if they were computed for other security metadata (a package with
+    new groups or sharing rules was installed); returns whether it did."""
+    state = site.platform[t.SECURITY_STATE]
+    wanted = metadata_fingerprint(site.registry.security)
+    with site.engine.connect() as connection:
+        stored = connection.execute(sa.select(state.c.generation).where(state.c.name == "metadata")).scalar()
+    if stored == wanted:
+        return False
+    with site.begin() as connection:
+        refresh(connection, site)
+        connection.execute(sa.delete(state).where(state.c.name == "metadata"))
+        connection.execute(sa.insert(state).values(name="metadata", generation=wanted))
+    return True
 
 
 def generation(connection: sa.Connection, site) -> int:

@@ -76,8 +76,21 @@ class SecurityPolicy:
         self._registry = None
         self._formulas: FormulaSupport | None = None
         self._models: m.ObjectModels | None = None
+        self.refresh()
 
     # -- cache -----------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Bring the closures up to date with the site's security metadata (groups and sharing
+        rules installed since they were computed); returns whether anything was recomputed.
+
+        Done when the policy is made, and to be called after a package that changes security
+        is installed into a running process. It writes, so it is never done from a read path.
+        """
+        if self.site.registry.security is None:
+            return False
+        self.invalidate()
+        return org.refresh_for_metadata(self.site)
 
     def invalidate(self) -> None:
         """Forget cached principals (done by itself when the security generation changes)."""
@@ -437,10 +450,11 @@ class SecurityPolicy:
             return {"user": actor.user_id, "object": object_name, "record": record_id, "error": "unknown_object"}
         table = self.site.tables[object_name]
         result: dict[str, Any] = {"user": actor.user_id, "object": object_name, "record": record_id, "operations": {}}
+        # before the connection below: reading the principal may first bring the closures up to date
+        principal = None if actor.system else self.principal(actor)
         with self.site.engine.connect() as connection:
             exists = connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None
             result["exists"] = exists
-            principal = None if actor.system else self.principal(actor)
             if not actor.system and (principal is None or not principal.active):
                 result["denied"] = "unknown_user" if principal is None else "inactive_user"
             else:

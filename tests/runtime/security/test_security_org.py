@@ -160,3 +160,17 @@ def test_a_record_the_user_cannot_read_cannot_be_linked_to(fresh_org):
         org.service.create(ned, "sec_person", {"name": "p", "deal": org.deals["d_nick"]})
     assert [error.code for error in caught.value.errors] == ["lookup_missing"]
     assert org.service.create(ned, "sec_person", {"name": "p", "deal": org.deals["d_ned"]})["deal"] == org.deals["d_ned"]
+
+
+def test_closures_computed_for_other_metadata_are_recomputed_when_a_policy_starts(fresh_org):
+    from runtime.records.service import RecordService
+    from runtime.security import SecurityPolicy
+
+    org = fresh_org
+    with org.site.begin() as connection:  # as if the rules had been installed after the closures were computed
+        connection.execute(sa.delete(org.site.platform[t.GROUP_CLOSURE]))
+        connection.execute(sa.update(org.site.platform[t.SECURITY_STATE]).where(org.site.platform[t.SECURITY_STATE].c.name == "metadata").values(generation=-1))
+    service = RecordService(org.site, access=SecurityPolicy(org.site, recheck_seconds=0))
+    found = {record["name"] for record in service.find(org.actor("sam"), "sec_deal", limit=100).records}
+    assert found == {"d_sam", "d_team", "d_nora", "d_ned", "d_nick", "d_gone"}  # the north-owners rule holds again
+    assert any(name.startswith("with:") for name, _ in closure_rows(org, t.GROUP_CLOSURE))
