@@ -259,6 +259,14 @@ class SecurityPolicy:
         principal = self.principal(actor)
         if principal is None or not principal.active:
             return sa.false()
+        if operation == "transfer":
+            # a transfer changes the record: it needs the modify scope as well as the transfer scope
+            parts = [self.predicate(actor, object_name, table, "edit"), self._one(principal, actor, object_name, table, "transfer")]
+            present = [part for part in parts if part is not None]
+            return sa.and_(*present) if present else None
+        return self._one(principal, actor, object_name, table, operation)
+
+    def _one(self, principal: pr.Principal, actor: Actor, object_name: str, table: sa.FromClause, operation: str) -> sa.ColumnElement[bool] | None:
         if table is not self.site.tables.get(object_name):  # an alias: built for that statement only
             return _combine(self.grants(principal, actor, object_name, table, operation))
         key = (principal.user_id, object_name, operation, actor.today())
@@ -474,6 +482,8 @@ class SecurityPolicy:
                         )
                         entry["grants"].append({**grant.reason, "holds": holds})
                 entry["allowed"] = bool(exists and allowed_by_profile and any(grant["holds"] for grant in entry["grants"]))
+                if operation == "transfer":  # a transfer needs the edit too
+                    entry["allowed"] = entry["allowed"] and result["operations"]["edit"]["allowed"]
                 result["operations"][operation] = entry
         return result
 

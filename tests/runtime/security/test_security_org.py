@@ -174,3 +174,18 @@ def test_closures_computed_for_other_metadata_are_recomputed_when_a_policy_start
     found = {record["name"] for record in service.find(org.actor("sam"), "sec_deal", limit=100).records}
     assert found == {"d_sam", "d_team", "d_nora", "d_ned", "d_nick", "d_gone"}  # the north-owners rule holds again
     assert any(name.startswith("with:") for name, _ in closure_rows(org, t.GROUP_CLOSURE))
+
+
+def test_a_transfer_needs_the_modify_scope_too(fresh_org):
+    from runtime.errors import RecordNotFoundError
+
+    org = fresh_org
+    assign(org.site, org.users["tim"], roles=["sec_mover"])  # transfers all, modifies own
+    tim = org.actor("tim")
+    assert org.service.get(tim, "sec_deal", org.deals["d_ned"])["name"] == "d_ned"
+    for values in ({"owner": org.users["tim"]}, {"owner": org.users["tim"], "amount": 1}):
+        with pytest.raises(RecordNotFoundError):
+            org.service.update(tim, "sec_deal", org.deals["d_ned"], values)
+    explained = org.policy.explain(tim, "sec_deal", org.deals["d_ned"])
+    assert any(grant["holds"] for grant in explained["operations"]["transfer"]["grants"])
+    assert not explained["operations"]["transfer"]["allowed"]
