@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
 import uvicorn
 from typer.testing import CliRunner
 
@@ -10,10 +16,30 @@ from admin_ui.cli import app as cli
 runner = CliRunner()
 
 
-def test_serve_initialises_seeds_and_runs_the_app(database_url, monkeypatch):
+@pytest.fixture
+def cli_url(database_url) -> Iterator[str]:
+    """A database URL of the test's own: a new SQLite file, or a new PostgreSQL schema (the shared
+    server's URL with ``search_path`` set), since the commands open the URL themselves."""
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_serve_initialises_seeds_and_runs_the_app(cli_url, monkeypatch):
     served = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
-    first = runner.invoke(cli, ["serve", "--demo", "--db", database_url, "--port", "8123"])
+    first = runner.invoke(cli, ["serve", "--demo", "--db", cli_url, "--port", "8123"])
     assert first.exit_code == 0, first.output
     assert "demo logins:" in first.stdout and "demo1234" in first.stdout
     assert "http://127.0.0.1:8123" in first.stdout
@@ -26,7 +52,7 @@ def test_serve_initialises_seeds_and_runs_the_app(database_url, monkeypatch):
     assert accounts > 0
     app.state.services.site.dispose()
 
-    second = runner.invoke(cli, ["serve", "--demo", "--db", database_url])
+    second = runner.invoke(cli, ["serve", "--demo", "--db", cli_url])
     assert second.exit_code == 0, second.output
     assert "0 records created" in second.stdout
     assert served[1][0].state.services.records.count(SYSTEM, "account").value == accounts
