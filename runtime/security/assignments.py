@@ -88,7 +88,7 @@ def set_assistants(site, manager_id: str, assistant_ids: list[str], *, connectio
         org.bump(conn, site)
 
 
-def set_dimension_values(site, user_id: str, dimension: str, *, primary: str | None, related: list[str] = (), connection: sa.Connection | None = None) -> None:  # type: ignore[assignment]
+def set_dimension_values(site, user_id: str, dimension: str, *, primary: str | None, related: Sequence[str] = (), connection: sa.Connection | None = None) -> None:
     """Set a user's primary and related values of a dimension."""
     security = _security(site)
     _require("dimension", [dimension], security.dimensions)
