@@ -7,6 +7,8 @@ SQL: a name that is not a key of :attr:`ObjectModel.fields` never becomes a colu
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -88,6 +90,15 @@ class ObjectModel:
     @property
     def features(self):
         return self.definition.features
+
+    @functools.cached_property
+    def required_fields(self) -> frozenset[str]:
+        """Fields required whatever the business type: declared ``required``, and master-detail."""
+        return frozenset(
+            name
+            for name, spec in self.fields.items()
+            if getattr(spec.definition, "required", False) or spec.type == "master_detail"
+        )
 
     @property
     def name_field(self) -> str:

@@ -37,13 +37,9 @@ def check_business_type(
             business_type = None
     old = old or {}
 
-    required = {
-        name
-        for name, spec in model.fields.items()
-        if getattr(spec.definition, "required", False) or spec.type == "master_detail"
-    }
-    if business_type is not None:
-        required.update(business_type.required_fields)
+    required = model.required_fields
+    if business_type is not None and business_type.required_fields:
+        required = required | set(business_type.required_fields)
     for name in model.fields:
         if name in required and record.get(name) in _BLANK:
             spec = model.fields[name]
