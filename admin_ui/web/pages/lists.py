@@ -25,6 +25,7 @@ from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
 from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, render, services_of, sign_in_redirect
+from metadata.generated_layouts import layout_for
 from runtime.errors import RecordError
 
 PAGE_SIZE = 50
@@ -47,13 +48,9 @@ def object_or_404(request: Request, object_name: str):
 
 
 def default_layout(site, object_name: str, business_type: str | None = None):
-    """The layout of a business type (the default one when not given), or the object's first layout."""
-    object_def = site.registry.objects[object_name]
-    chosen = next((item for item in object_def.business_types if item.api_name == business_type), None)
-    chosen = chosen or next((item for item in object_def.business_types if item.default), None)
-    if chosen is not None and chosen.layout in site.registry.layouts:
-        return site.registry.layouts[chosen.layout]
-    return next((layout for layout in site.registry.layouts.values() if layout.object == object_name), None)
+    """The layout of a business type (the default one when not given), the object's first layout,
+    or, for an object its package gave no layout, the generated one."""
+    return layout_for(site.registry, object_name, business_type)
 
 
 def list_columns(site, object_name: str, readable: set[str] | None) -> list[str]:
