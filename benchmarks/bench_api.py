@@ -4,11 +4,12 @@
 
 Measured in the same run, on a 12-field object (a formula, a validation rule, a picklist):
 
-* GET one record and a 50-row sorted page through the whole HTTP stack (Starlette's test client:
-  routing, the identity middleware resolving a bearer token and the user, JSON encoding) against
-  ``RecordService.get`` / ``find`` called directly for the same actor: the cost of the web layer;
-* creates per second through uvicorn on loopback (one POST, one pipeline transaction and commit per
-  request, keep-alive connection) against one-row Core INSERT + COMMIT per row (target ≥ 0.5×);
+* GET one record and a 50-row sorted page through the whole HTTP stack (uvicorn in its own process
+  on loopback, an httpx client with keep-alive: HTTP parsing, routing, the identity middleware
+  resolving the bearer token and the user, JSON encoding) against ``RecordService.get`` / ``find``
+  called directly for the same actor: the cost of the web layer;
+* creates per second through the same server (one POST, one pipeline transaction and commit per
+  request) against one-row Core INSERT + COMMIT per row (target ≥ 0.5×);
 * a CSV import of N rows (default 10,000; parsed, mapped, through the pipeline, one transaction)
   against Core ``executemany`` of the same, already-typed rows (target ≥ 0.3×).
 
@@ -20,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import csv
+import io
 import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-import warnings
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,6 +79,14 @@ validation_rules:
   - api_name: price_needs_quantity
     condition: "price > 0 && quantity = 0"
     message: {en: A priced ticket needs a quantity., zh: 有价格的工单必须有数量。}
+"""
+
+SERVER = """
+import sys
+import uvicorn
+from admin_ui.web.app import create_app
+from admin_ui.web.settings import Settings
+uvicorn.run(create_app(Settings(database_url=sys.argv[1], initialise=False)), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
 FIELDS = ["name", "code", "email", "quantity", "score", "price", "due_on", "active", "status"]
@@ -169,43 +178,46 @@ def main() -> None:
         actor = Actor(user_id=user["id"], language="en")
         ids = records.bulk_create(actor, "apibench_ticket", [json_row(index) for index in range(2000)])
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from starlette.testclient import TestClient
-
-        results = []
-        with TestClient(app) as client:
-            token = client.post("/api/v1/auth/token", json={"username": "bench", "password": "bench"}).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
-            target = ids[len(ids) // 2]
-            assert client.get(f"/api/v1/objects/apibench_ticket/records/{target}", headers=headers).status_code == 200
-            http_get = timed(lambda: client.get(f"/api/v1/objects/apibench_ticket/records/{target}", headers=headers), args.reads)
-            direct_get = timed(lambda: records.get(actor, "apibench_ticket", target), args.reads)
-            results.append(("GET one record", http_get, direct_get, "RecordService.get"))
-            params = {"sort": "-score", "limit": "50", "filter": '{"status": "open"}'}
-            assert len(client.get("/api/v1/objects/apibench_ticket/records", params=params, headers=headers).json()["records"]) == 50
-            http_list = timed(lambda: client.get("/api/v1/objects/apibench_ticket/records", params=params, headers=headers), args.reads // 3)
-            direct_list = timed(lambda: records.find(actor, "apibench_ticket", filter={"status": "open"}, sort=["-score"], limit=50), args.reads // 3)
-            results.append(("GET a 50-row page", http_list, direct_list, "RecordService.find"))
-
-        # creates through uvicorn on loopback, one commit per request
-        import httpx
-        import uvicorn
-
+        # the server in a process of its own, as deployed: client and server do not share a GIL
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as http:
-            start = time.perf_counter()
-            for index in range(args.creates):
-                response = http.post("/api/v1/objects/apibench_ticket/records", json=json_row(100_000 + index))
-                assert response.status_code == 201, response.text
-            api_rate = args.creates / (time.perf_counter() - start)
-        server.should_exit = True
-        thread.join()
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, url, str(port)],
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise SystemExit("the server did not start") from None
+                    time.sleep(0.1)
+            results = []
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Accept-Language": "en"}) as http:
+                token = http.post("/api/v1/auth/token", json={"username": "bench", "password": "bench"}).json()["access_token"]
+                http.headers["Authorization"] = f"Bearer {token}"
+                target = ids[len(ids) // 2]
+                assert http.get(f"/api/v1/objects/apibench_ticket/records/{target}").status_code == 200
+                http_get = timed(lambda: http.get(f"/api/v1/objects/apibench_ticket/records/{target}"), args.reads)
+                direct_get = timed(lambda: records.get(actor, "apibench_ticket", target), args.reads)
+                results.append(("GET one record", http_get, direct_get, "RecordService.get"))
+                params = {"sort": "-score", "limit": "50", "filter": '{"status": "open"}'}
+                assert len(http.get("/api/v1/objects/apibench_ticket/records", params=params).json()["records"]) == 50
+                http_list = timed(lambda: http.get("/api/v1/objects/apibench_ticket/records", params=params), args.reads // 3)
+                direct_list = timed(lambda: records.find(actor, "apibench_ticket", filter={"status": "open"}, sort=["-score"], limit=50), args.reads // 3)
+                results.append(("GET a 50-row page", http_list, direct_list, "RecordService.find"))
+
+                # creates: one POST, one pipeline transaction and commit each
+                start = time.perf_counter()
+                for index in range(args.creates):
+                    response = http.post("/api/v1/objects/apibench_ticket/records", json=json_row(100_000 + index))
+                    assert response.status_code == 201, response.text
+                api_rate = args.creates / (time.perf_counter() - start)
+        finally:
+            server.terminate()
+            server.wait()
 
         table = site.tables["apibench_ticket"]
         now = dt.datetime.now(dt.timezone.utc)

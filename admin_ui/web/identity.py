@@ -82,17 +82,10 @@ class IdentityMiddleware:
         request = Request(scope)
         token = bearer_token(headers)
         session_secret = None if token is not None else request.cookies.get(self.services.settings.session_cookie)
-        state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
-        if token is not None:
-            user_id = await run_in_threadpool(self.services.auth.token_user, token) if token else None
-            if user_id is not None:
-                state.update(auth="token", token=token)
-                state["user"] = await run_in_threadpool(self._user, user_id)
-        elif session_secret:
-            session = await run_in_threadpool(self.services.auth.session, session_secret)
-            if session is not None:
-                state.update(auth="session", csrf_token=session.csrf_token, session_secret=session_secret)
-                state["user"] = await run_in_threadpool(self._user, session.user_id)
+        if token is None and not session_secret:
+            state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
+        else:
+            state = await run_in_threadpool(self._resolve, token, session_secret)
         user = state["user"]
         if user is None:
             state.update(auth=None, csrf_token=None, session_secret=None, token=None)
@@ -116,6 +109,19 @@ class IdentityMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _resolve(self, token: str | None, session_secret: str | None) -> dict[str, Any]:
+        """Who presents this token or session cookie (one trip to the thread pool for both lookups)."""
+        state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
+        if token is not None:
+            user_id = self.services.auth.token_user(token) if token else None
+            if user_id is not None:
+                state.update(auth="token", token=token, user=self._user(user_id))
+        elif session_secret:
+            session = self.services.auth.session(session_secret)
+            if session is not None:
+                state.update(auth="session", csrf_token=session.csrf_token, session_secret=session_secret, user=self._user(session.user_id))
+        return state
 
     def _user(self, user_id: str) -> dict[str, Any] | None:
         try:
