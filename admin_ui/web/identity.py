@@ -95,7 +95,6 @@ class IdentityMiddleware:
         state["actor"] = Actor(
             user_id=user["id"] if user else None, language=language, time_zone=_zone(user)
         )
-        state["bearer_attempted"] = token is not None
         scope.setdefault("state", {}).update(state)
 
         if state["auth"] == "session" and scope["method"] not in SAFE_METHODS and (scope["method"], scope["path"]) not in CSRF_EXEMPT:
