@@ -151,3 +151,12 @@ def test_every_endpoint_wants_a_signed_in_caller(client):
         response = client.request(method, url)
         assert response.status_code == 401, (method, url)
         assert response.json()["errors"][0]["code"] == "unauthenticated"
+
+
+def test_expand_returns_the_referenced_records_name(client, headers):
+    parent = _account(client, headers, name="Expanded Parent")
+    child = _account(client, headers, name="Expanded Child", parent_account=parent["id"])
+    got = client.get(f"/api/v1/objects/account/records/{child['id']}", params={"expand": "parent_account", "fields": "name"}, headers=headers)
+    assert got.status_code == 200
+    assert got.json()["parent_account"]["id"] == parent["id"] and got.json()["parent_account"]["name"] == "Expanded Parent"
+    assert client.get("/api/v1/objects/account/records", params={"expand": "name"}, headers=headers).status_code == 400
