@@ -144,6 +144,38 @@ class FormulaSupport:
                 errors.append(field_error(rule.field, "validation_rule", message_en=rule.message.en, message_zh=rule.message.text("zh")))
         return errors
 
+    def field_rule_errors(
+        self, model: ObjectModel, record: Mapping[str, Any], prior: Mapping[str, Any] | None, changed: frozenset[str], actor: Actor, prefetch: Prefetch
+    ) -> list[FieldError]:
+        """What the object's field rules refuse on save, as forms show it live.
+
+        ``required_when`` TRUE on the record being saved makes a blank field an error, unless a
+        ``visible_when`` of the same field hides it. ``read_only_when`` is judged on the stored
+        record (``prior``): a field locked there may not be changed by this save, even together
+        with the change that would unlock it. Platform jobs (``actor.system``) may change locked fields.
+        """
+        errors: list[FieldError] = []
+        env = self.env(actor)
+        business_type = record.get("business_type")
+
+        def holds(text: str, scope: Mapping[str, Any], earlier: Mapping[str, Any] | None, is_new: bool) -> bool:
+            compiled = self.compiled(model.name, text, "rule")
+            return compiled.run(_with_related(model, scope, compiled, prefetch), prior=earlier, is_new=is_new, env=env) is True
+
+        for rule in model.definition.field_rules:
+            if not rule.active or (rule.business_types is not None and business_type not in rule.business_types):
+                continue
+            try:
+                if rule.required_when and _is_blank(record.get(rule.field)) and holds(rule.required_when, record, prior, prior is None):
+                    if not (rule.visible_when and not holds(rule.visible_when, record, prior, prior is None)):
+                        errors.append(field_error(rule.field, "required"))
+                if rule.read_only_when and prior is not None and not actor.system and rule.field in changed:
+                    if holds(rule.read_only_when, prior, None, False):
+                        errors.append(field_error(rule.field, "read_only"))
+            except formula.FormulaError as error:
+                errors.append(field_error(rule.field, "formula_failed", field=rule.api_name, detail=str(error).splitlines()[0]))
+        return errors
+
     def field_values(self, model: ObjectModel, names: list[str], record: Mapping[str, Any], actor: Actor, prefetch: Prefetch) -> dict[str, Any]:
         """Formula field values computed in Python for one record (those SQL did not compute)."""
         values = {}
@@ -178,3 +210,7 @@ def _with_related(model: ObjectModel, record: Mapping[str, Any], compiled: Compi
     if not paths:
         return record
     return {**record, **prefetch(model, record, paths)}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, (list, tuple)) and not value)

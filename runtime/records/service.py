@@ -19,7 +19,7 @@ reported missing. A step that finds problems stops the pipeline with a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ from runtime.errors import (
     RecordPermissionError,
     RecordValidationError,
 )
+from runtime.records import stages
 from runtime.records.formulas import FormulaSupport
 from runtime.records.messages import field_error
 from runtime.records.rules import check_business_type
@@ -251,18 +252,27 @@ class RecordService:
                     errors.append(field_error(name, invalid.code, **invalid.params))
         return errors
 
-    def _validate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
+    def _validate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], old: dict[str, Any] | None, changed: Iterable[str] = ()) -> list[FieldError]:
         errors = check_business_type(model, record, old, creating=old is None)
         if errors:
             return errors
-        if not model.definition.validation_rules:
+        definition = model.definition
+        if not definition.validation_rules and not definition.field_rules:
             return []
         view = _formula_view(model, record)
         prior = _formula_view(model, old) if old is not None else None
         needed = self._formulas_read_by_rules(model)
         if needed:
             view = ctx.formulas.with_formula_fields(model, needed, view, ctx.actor, ctx.prefetch)
-        return ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
+        if definition.field_rules:
+            errors = ctx.formulas.field_rule_errors(model, view, prior, frozenset(changed), ctx.actor, ctx.prefetch)
+        return errors + ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
+
+    def _stage_errors(self, ctx: WriteContext, model: m.ObjectModel, old: Mapping[str, Any] | None, values: Mapping[str, Any]) -> list[FieldError]:
+        """The stage gate (key events) for a save by a user; platform jobs set stages freely."""
+        if ctx.actor.system or not model.definition.stage_field:
+            return []
+        return stages.check_change(self.site, model.name, old, values)
 
     def _formulas_read_by_rules(self, model: m.ObjectModel) -> list[str]:
         """The formula fields validation rules read (computed before the rules run)."""
@@ -332,7 +342,9 @@ class RecordService:
             if not errors:
                 errors = self._defaults(ctx, model, record, given)
             if not errors:
-                errors = self._validate(ctx, model, record, None)
+                errors = self._validate(ctx, model, record, None, record.keys())
+            if not errors:
+                errors = self._stage_errors(ctx, model, None, record)
             if errors:
                 failures[index] = errors
             records.append(record)
@@ -465,7 +477,9 @@ class RecordService:
             old_internal = {name: internal_value(model.fields[name], value) for name, value in old.items() if name in model.fields}
             changes = {name: value for name, value in given.items() if old_internal.get(name) != value}
             merged = {**old_internal, **given}
-            errors = self._validate(ctx, model, merged, old_internal)
+            errors = self._validate(ctx, model, merged, old_internal, changes.keys())
+            if not errors:
+                errors = self._stage_errors(ctx, model, old, changes)
             if not errors:
                 errors = relations.check_references(ctx, model, [merged], changes).get(0, [])
                 errors += self._unique_errors(ctx, model, [changes], [record_id]).get(0, [])

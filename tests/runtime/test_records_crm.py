@@ -86,7 +86,12 @@ def test_stages_rules_on_prior_values_and_rollups_with_filters(crm):
     assert first["days_to_close"] == (dt.date(2026, 6, 30) - dt.date(2026, 3, 15)).days
     assert service.get(actor, "account", account)["open_opportunity_count"] == 2
 
-    service.update(actor, "opportunity", first["id"], {"stage": "won"}, version=first["version"])
+    # a user may not jump past the key events of the stages on the way (the stage gate) ...
+    with pytest.raises(RecordValidationError) as caught:
+        service.update(actor, "opportunity", first["id"], {"stage": "won"}, version=first["version"])
+    assert {code for code in codes(caught.value)} == {("stage", "key_event_incomplete")}
+    # ... a platform job (an import of closed deals, say) may
+    service.update(platform, "opportunity", first["id"], {"stage": "won"}, version=first["version"])
     summary = service.get(actor, "account", account)
     assert (summary["open_opportunity_count"], summary["won_amount"]) == (1, Decimal("50000"))
     with pytest.raises(RecordValidationError):  # won is final: a rule reading PRIORVALUE(stage)
@@ -123,3 +128,32 @@ def test_a_rollup_over_a_formula_follows_the_fields_the_formula_reads(crm):
     assert service.get(actor, "quote", quote["id"])["total_amount"] == Decimal("400")
     with pytest.raises(RecordValidationError):  # the discount may not exceed the subtotal
         service.update(actor, "quote", quote["id"], {"discount_amount": 451})
+
+
+def test_field_rules_hold_on_every_save_not_only_in_forms(crm):
+    service, actor = crm
+    account = service.create(actor, "account", {"name": "Huaxin", "industry": "manufacturing", "business_type": "enterprise"})
+    with pytest.raises(RecordValidationError) as caught:  # required_when: a signed customer needs its credit code
+        service.update(actor, "account", account["id"], {"status": "signed"})
+    assert codes(caught.value) == [("unified_social_credit_code", "required")]
+    signed = service.update(actor, "account", account["id"], {"status": "signed", "unified_social_credit_code": "91310115MA1K4B7X2C"})
+    with pytest.raises(RecordValidationError) as caught:  # read_only_when, judged on the stored record
+        service.update(actor, "account", account["id"], {"name": "Huaxin Group"})
+    assert codes(caught.value) == [("name", "read_only")]
+    assert service.get(actor, "account", account["id"])["version"] == signed["version"]  # nothing written
+    platform = Actor(user_id=actor.user_id, now=NOW, system=True)
+    assert service.update(platform, "account", account["id"], {"name": "Huaxin Group"})["name"] == "Huaxin Group"
+
+
+def test_the_stage_gate_holds_for_creates_and_updates_through_the_pipeline(crm):
+    service, actor = crm
+    account = service.create(actor, "account", {"name": "Huaxin", "industry": "manufacturing"})["id"]
+    opportunity = {"name": "Line 2", "account": account, "close_date": "2026-06-30", "amount": "50000"}
+    with pytest.raises(RecordValidationError) as caught:  # created further along than the first stage
+        service.create(actor, "opportunity", {**opportunity, "stage": "negotiation"})
+    assert {code for code in codes(caught.value)} == {("stage", "key_event_incomplete")}
+    started = service.create(actor, "opportunity", {**opportunity, "stage": "initial_contact"})
+    with pytest.raises(RecordValidationError):
+        service.update(actor, "opportunity", started["id"], {"stage": "solution_quote"})
+    # moving to lost, or staying put, is never gated
+    assert service.update(actor, "opportunity", started["id"], {"stage": "lost", "loss_reason": "price_too_high"})["stage"] == "lost"
