@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from admin_ui.web.api.context import require_user, services_of, unknown_object
 from admin_ui.web.responses import JSONResponse, error
+from metadata.generated_layouts import generated_layout
 
 
 def _label(label: Any) -> dict[str, str] | None:
@@ -96,7 +97,9 @@ def describe_data(services, actor, name: str) -> dict[str, Any]:
         "fields": fields,
         "business_types": [business_type.model_dump(mode="json", exclude_none=True) for business_type in definition.business_types],
         "picklists": _picklists(services, name),
-        "layouts": [layout.model_dump(mode="json", exclude_none=True) for layout in registry.layouts.values() if layout.object == name],
+        # an object its package gave no layout is described with the layout the pages generate
+        "layouts": [layout.model_dump(mode="json", exclude_none=True) for layout in registry.layouts.values() if layout.object == name]
+        or [generated_layout(registry, name).model_dump(mode="json", exclude_none=True)],
         "relations": {"parents": parents, "children": children},
         "validation_rules": [
             {"api_name": rule.api_name, "field": rule.field, "message": _label(rule.message)}

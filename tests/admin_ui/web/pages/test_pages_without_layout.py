@@ -86,3 +86,5 @@ def test_forms_and_detail_pages_of_an_object_without_a_layout(engine, clinic):
         shown = {item["label"] for section in detail["sections"] for item in section["fields"]}
         assert {"Name", "Date of Birth"} <= shown
         assert [(related["object"], related["label"]) for related in detail["related"]] == [("cl_visit", "Visits")]
+        described = client.get("/api/v1/objects/cl_patient").json()
+        assert [layout["api_name"] for layout in described["layouts"]] == ["cl_patient_generated"]
