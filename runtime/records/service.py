@@ -222,6 +222,10 @@ class RecordService:
                 values[key] = spec.coerce(raw)
             except Invalid as invalid:
                 errors.append(field_error(key, invalid.code, **invalid.params))
+                continue
+            if key == "owner" and values[key] is None and model.features.owner and not actor.system:
+                # a record nobody owns falls out of every owner-based grant; only a platform job may leave it so
+                errors.append(field_error(key, "required"))
         return values, errors
 
     def _defaults(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], given: Mapping[str, Any]) -> list[FieldError]:

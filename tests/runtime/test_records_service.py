@@ -373,3 +373,16 @@ def test_concurrent_writers_of_different_fields_keep_each_others_changes(service
     changes = [entry for entry in service.history(actor, "lab_sample", record["id"]) if entry["field"] != "_created"]
     assert sorted(entry["new_value"] for entry in changes if entry["field"] == "label_text") == sorted(f"L{n}" for n in range(1, rounds + 1))
     assert len(changes) == 2 * rounds
+
+
+@pytest.mark.parametrize("blank", [None, ""])
+def test_a_user_cannot_leave_a_record_without_owner(service, actor, site_id, blank):
+    with pytest.raises(RecordValidationError) as caught:
+        service.create(actor, "lab_site", {"name": "South", "owner": blank})
+    assert [(e.field, e.code) for e in caught.value.errors] == [("owner", "required")]
+    with pytest.raises(RecordValidationError) as caught:
+        service.update(actor, "lab_site", site_id, {"owner": blank})
+    assert [(e.field, e.code) for e in caught.value.errors] == [("owner", "required")]
+    assert service.get(actor, "lab_site", site_id)["owner"] == actor.user_id
+    # a platform job (say, offboarding) may still clear it
+    assert service.update(SYSTEM, "lab_site", site_id, {"owner": blank})["owner"] is None
