@@ -119,7 +119,7 @@ def check_definition(service, actor: Actor, object_name: str, definition: Any) -
         errors.append(_error("q", "invalid_view", f"The quick search is a text of at most {MAX_QUICK_SEARCH} characters.",
                              f"快速搜索应为不超过 {MAX_QUICK_SEARCH} 个字符的文本。"))
     columns = definition.get("columns")
-    fields = service.site.registry.fields(object_name)
+    fields = service.models().get(object_name).fields  # system fields (owner, created_at…) included
     if columns is not None:
         if not isinstance(columns, list) or not columns or len(columns) > MAX_COLUMNS or not all(isinstance(name, str) for name in columns):
             errors.append(_error("columns", "invalid_view", f"The columns are a list of 1 to {MAX_COLUMNS} field names.",

@@ -9,6 +9,10 @@ same path plus ``.json`` with the same data (see :mod:`admin_ui.web.pages.render
     /app/{app}                             an app's tabs
     /app/{app}/{object}                    list view (filters, sort, quick search, scopes, pages)
     /app/{app}/{object}/kanban             kanban by the stage field
+    /app/{app}/{object}/kanban/move        POST: move a card to another lane (through the stage gate)
+    /app/{app}/{object}/views              POST: save the list as it stands as a named view
+    /app/{app}/{object}/views/{view_id}/rename  POST: rename (or share) one's own saved view
+    /app/{app}/{object}/views/{view_id}/delete  POST: delete one's own saved view
     /app/{app}/{object}/lookup?field=&q=   type-ahead for a reference field
     /app/{app}/{object}/form               POST (htmx): the form's fields for the values so far
     /app/{app}/{object}/bulk               POST: transfer or delete the selected records
@@ -26,7 +30,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin_ui.web.pages import forms, i18n, lists, navigation, records, search, stages
+from admin_ui.web.pages import forms, i18n, lists, navigation, records, saved_views, search, stages
 from admin_ui.web.pages.rendering import STATIC_DIR, language_of, render
 from runtime.errors import RecordError
 
@@ -78,6 +82,10 @@ def routes() -> list[BaseRoute]:
         *_twin("/app/{app}", navigation.app_home),
         *_twin(base, lists.list_view),
         *_twin(base + "/kanban", lists.kanban),
+        *_twin(base + "/kanban/move", stages.kanban_move, ["POST"]),
+        *_twin(base + "/views", saved_views.create, ["POST"]),
+        *_twin(base + "/views/{view_id}/rename", saved_views.rename, ["POST"]),
+        *_twin(base + "/views/{view_id}/delete", saved_views.delete, ["POST"]),
         *_twin(base + "/lookup", lists.lookup),
         *_twin(base + "/form", forms.reevaluate, ["POST"]),
         *_twin(base + "/bulk", lists.bulk, ["POST"]),

@@ -26,6 +26,7 @@ from admin_ui.web.pages import values as v
 from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, render, services_of, sign_in_redirect
 from metadata.generated_layouts import layout_for
+from runtime import list_views
 from runtime.errors import RecordError
 
 PAGE_SIZE = 50
@@ -117,9 +118,8 @@ def filter_specs(site, object_name: str, columns: list[str], language: str) -> l
     return specs
 
 
-def parse_filters(request: Request, site, object_name: str, specs: list[dict[str, Any]]) -> tuple[list[dict], dict[str, Any]]:
-    """The filter-language conditions the ``f.*`` parameters ask for, and the values to redisplay."""
-    params = request.query_params
+def parse_filters(params, site, object_name: str, specs: list[dict[str, Any]]) -> tuple[list[dict], dict[str, Any]]:
+    """The filter-language conditions the ``f.*`` parameters (a query string or a posted form) ask for, and the values to redisplay."""
     conditions: list[dict] = []
     chosen: dict[str, Any] = {}
     for spec in specs:
@@ -188,6 +188,60 @@ def row_of(site, object_name: str, record: dict, columns: list[str], language: s
     }
 
 
+def list_state(request: Request, params, app_name: str, object_name: str, language: str) -> dict[str, Any]:
+    """What a list shows for these parameters: the declared or saved view, columns, filters, search, scope, sort.
+
+    A saved view (``saved=<id>``) supplies its filter, columns and, unless the parameters say
+    otherwise, its quick search, scope and sort. Field permissions apply to it as to anything
+    else: a column the user may not read is dropped, and a filter or sort on such a field is
+    refused by the record pipeline (the page shows the error, never the records).
+    """
+    services = services_of(request)
+    site, actor = services.site, actor_of(request)
+    object_def = site.registry.objects[object_name]
+    readable = readable_fields(request, object_name)
+    app_def = site.registry.apps.get(app_name)
+    declared = [view for view in (app_def.list_views if app_def else []) if view.object == object_name]
+    saved = list_views.get(services.records, actor, object_name, str(params["saved"])) if params.get("saved") else None
+    view = None if saved is not None else next((item for item in declared if item.api_name == params.get("view")), None)
+    definition: dict[str, Any] = dict(saved.definition) if saved is not None else {}
+    if view is not None:
+        definition = {"scope": view.scope, "filter": view.filter, "columns": view.columns, "sort": view.sort}
+    columns = list_columns(site, object_name, readable)
+    if definition.get("columns"):
+        columns = [name for name in definition["columns"] if readable is None or name in readable or name in v.SYSTEM_TYPES]
+    specs = [spec for spec in filter_specs(site, object_name, columns, language) if readable is None or spec["field"] in readable or spec["field"] in v.SYSTEM_TYPES]
+    picked, chosen = parse_filters(params, site, object_name, specs)
+    text = (params.get("q") if "q" in params else definition.get("q") or "").strip()
+    scope = params.get("scope") if params.get("scope") in SCOPES else definition.get("scope") or "all"
+    view_sort = definition.get("sort") or None
+    sort = params.get("sort") or view_sort or "-created_at"
+    sort_field = sort.lstrip("-")
+    allowed_sorts = columns + ["created_at", "updated_at"] + ([view_sort.lstrip("-")] if view_sort else [])
+    if sort_field not in allowed_sorts or not _sortable(site, object_name, sort_field):
+        sort = "-created_at"
+    return {
+        "declared": declared, "view": view, "saved": saved, "base_filter": definition.get("filter") or None,
+        "readable": readable, "columns": columns, "specs": specs, "picked": picked, "chosen": chosen,
+        "text": text, "scope": scope, "sort": sort, "owner": object_def.features.owner,
+    }
+
+
+def saved_view_links(request: Request, app_name: str, object_name: str, current) -> list[dict[str, Any]]:
+    """The user's own saved views of this list, then those shared with everyone."""
+    services = services_of(request)
+    actor = actor_of(request)
+    here = f"/app/{app_name}/{object_name}"
+    return [
+        {
+            "id": item.id, "name": item.name, "shared": item.shared, "mine": item.owner_id == actor.user_id,
+            "url": here + "?" + urlencode({"saved": item.id}), "current": current is not None and current.id == item.id,
+            "rename_url": f"{here}/views/{item.id}/rename", "delete_url": f"{here}/views/{item.id}/delete",
+        }
+        for item in list_views.list_views(services.records, actor, object_name, app_name)
+    ]
+
+
 async def list_view(request: Request) -> Response:
     """A page of an object's records, as a table."""
     if not signed_in(request):
@@ -201,32 +255,19 @@ async def list_view(request: Request) -> Response:
     permissions = services.security.object_permissions(actor, object_name)
     if not permissions.get("read"):
         raise PageNotFound(f"no object '{object_name}'")
-    readable = readable_fields(request, object_name)
-    app_def = site.registry.apps.get(app_name)
-    declared = [view for view in (app_def.list_views if app_def else []) if view.object == object_name]
-    view = next((item for item in declared if item.api_name == request.query_params.get("view")), None)
-    columns = list_columns(site, object_name, readable)
-    if view is not None and view.columns:
-        columns = [name for name in view.columns if readable is None or name in readable or name in v.SYSTEM_TYPES]
-    specs = [spec for spec in filter_specs(site, object_name, columns, language) if readable is None or spec["field"] in readable or spec["field"] in v.SYSTEM_TYPES]
-    conditions, chosen = parse_filters(request, site, object_name, specs)
     params = request.query_params
-    text = (params.get("q") or "").strip()
+    state = list_state(request, params, app_name, object_name, language)
+    view, saved, declared, columns, specs = state["view"], state["saved"], state["declared"], state["columns"], state["specs"]
+    conditions = list(state["picked"])
+    text, scope, sort, chosen = state["text"], state["scope"], state["sort"], state["chosen"]
     search = quick_search(site, object_name, text)
     if search:
         conditions.append(search)
-    if view is not None and view.filter:
-        conditions.append(view.filter)
-    scope = params.get("scope") if params.get("scope") in SCOPES else (view.scope if view is not None else "all")
+    if state["base_filter"]:
+        conditions.append(state["base_filter"])
     owned = scope_filter(scope, actor.user_id, object_def.features.owner)
     if owned:
         conditions.append(owned)
-    view_sort = view.sort if view is not None and view.sort else None
-    sort = params.get("sort") or view_sort or "-created_at"
-    sort_field = sort.lstrip("-")
-    allowed_sorts = columns + ["created_at", "updated_at"] + ([view_sort.lstrip("-")] if view_sort else [])
-    if sort_field not in allowed_sorts or not _sortable(site, object_name, sort_field):
-        sort, sort_field = "-created_at", "created_at"
     errors: list[dict] = []
     records: list[dict] = []
     next_cursor = None
@@ -273,12 +314,16 @@ async def list_view(request: Request) -> Response:
         scopes=[{"value": name, "label": i18n.gettext(language, SCOPE_LABELS[name])} for name in SCOPES],
         view=view.api_name if view is not None else None,
         views=[
-            {"api_name": None, "label": i18n.gettext(language, "All records"), "url": f"/app/{app_name}/{object_name}", "current": view is None},
+            {"api_name": None, "label": i18n.gettext(language, "All records"), "url": f"/app/{app_name}/{object_name}", "current": view is None and saved is None},
             *[
                 {"api_name": item.api_name, "label": item.label.text(language), "url": f"/app/{app_name}/{object_name}?" + urlencode({"view": item.api_name}), "current": view is item}
                 for item in declared
             ],
         ],
+        saved_view=saved.id if saved is not None else None,
+        saved_views=saved_view_links(request, app_name, object_name, saved),
+        save_url=f"/app/{app_name}/{object_name}/views" if actor.user_id else None,
+        can_share=bool(services.security.is_admin(actor)),
         next_cursor=next_cursor,
         next_url=("?" + urlencode([*base.items(), ("cursor", next_cursor)])) if next_cursor else None,
         errors=errors,
@@ -293,11 +338,8 @@ async def list_view(request: Request) -> Response:
     return render(request, "app/list.html", data, status=400 if errors else 200)
 
 
-async def kanban(request: Request) -> Response:
-    """Records of an object with stages, in one column per stage value."""
-    if not signed_in(request):
-        return sign_in_redirect(request)
-    app_name, object_name = request.path_params["app"], request.path_params["object"]
+def kanban_data(request: Request, app_name: str, object_name: str) -> dict[str, Any]:
+    """The kanban page's data: one lane per value of the stage field, each card with its move form."""
     object_def = object_or_404(request, object_name)
     if not object_def.stage_field:
         raise PageNotFound("no kanban for this object")
@@ -306,9 +348,13 @@ async def kanban(request: Request) -> Response:
     services = services_of(request)
     site, actor = services.site, actor_of(request)
     field = object_def.stage_field
-    columns = list_columns(site, object_name, readable_fields(request, object_name))
+    readable = readable_fields(request, object_name)
+    if readable is not None and field not in readable:
+        raise PageNotFound("no kanban for this object")  # lanes would show a field the user may not read
+    columns = list_columns(site, object_name, readable)
+    choices = v.choice_labels(site, object_name, field, language)
     lanes = []
-    for key, label in v.choice_labels(site, object_name, field, language).items():
+    for key, label in choices.items():
         page = services.records.find(
             actor, object_name, filter={field: key}, sort=["-updated_at"], fields=columns,
             expand=v.expandable(site, object_name, columns), limit=20,
@@ -322,13 +368,25 @@ async def kanban(request: Request) -> Response:
                 "cards": [row_of(site, object_name, record, columns, language, app_name, actor.time_zone) for record in page.records],
             }
         )
+    editable = services.security.object_permissions(actor, object_name).get("edit")
     data.update(
         title=object_def.plural_label.text(language),
         object={"api_name": object_name, "label": object_def.label.text(language), "plural_label": object_def.plural_label.text(language)},
         field=field,
         lanes=lanes,
+        choices=[{"value": key, "label": label} for key, label in choices.items()],
         list_url=f"/app/{app_name}/{object_name}",
+        move_url=f"/app/{app_name}/{object_name}/kanban/move" if editable else None,
+        errors=[],
     )
+    return data
+
+
+async def kanban(request: Request) -> Response:
+    """Records of an object with stages, in one column per stage value."""
+    if not signed_in(request):
+        return sign_in_redirect(request)
+    data = kanban_data(request, request.path_params["app"], request.path_params["object"])
     return render(request, "app/kanban.html", data)
 
 

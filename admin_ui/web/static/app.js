@@ -34,5 +34,36 @@
     }
   });
 
+  // Kanban: dropping a card on another lane submits that card's own "move to" form, so a drop
+  // and the form without a script take the same path through the stage gate.
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest(".kanban .card[draggable=true]");
+    if (!card) { return; }
+    event.dataTransfer.setData("text/plain", card.dataset.id);
+    event.dataTransfer.effectAllowed = "move";
+    card.classList.add("dragging");
+  });
+  document.addEventListener("dragend", function (event) {
+    var card = event.target.closest && event.target.closest(".kanban .card");
+    if (card) { card.classList.remove("dragging"); }
+  });
+  document.addEventListener("dragover", function (event) {
+    var lane = event.target.closest && event.target.closest(".kanban[data-move-url] .lane");
+    if (!lane) { return; }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  });
+  document.addEventListener("drop", function (event) {
+    var lane = event.target.closest && event.target.closest(".kanban[data-move-url] .lane");
+    if (!lane) { return; }
+    event.preventDefault();
+    var id = event.dataTransfer.getData("text/plain");
+    var card = Array.prototype.find.call(document.querySelectorAll(".kanban .card"), function (item) { return item.dataset.id === id; });
+    var form = card && card.querySelector("form.card-move");
+    if (!form || card.closest(".lane") === lane) { return; }
+    form.querySelector("select[name=value]").value = lane.dataset.value;
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
+
   document.documentElement.dataset.appScript = "ready";
 })();
