@@ -74,3 +74,78 @@ def test_create_sign_in_change_password_and_disable(cli_url):
 def test_bad_input_is_a_message_not_a_traceback(cli_url):
     invalid = runner.invoke(app, ["user", "create", "x" * 200, "--password", "pw", "--db", cli_url])
     assert invalid.exit_code == 1 and "username" in invalid.output and "Traceback" not in invalid.output
+
+
+def _ids(url: str, *usernames: str) -> list[str]:
+    from admin_ui.serve_commands import user_id_for
+    from runtime.records.service import RecordService
+
+    site = open_site(url)
+    try:
+        return [user_id_for(site, RecordService(site), name) for name in usernames]
+    finally:
+        site.dispose()
+
+
+def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
+    from runtime.records.context import SYSTEM
+    from runtime.records.service import RecordService
+
+    for username in ("bo", "cy", "ann"):
+        assert runner.invoke(app, ["user", "create", username, "--password", "pw", "--db", cli_url]).exit_code == 0
+    assert runner.invoke(app, ["department", "create", "East", "--db", cli_url]).exit_code == 0
+    assigned = runner.invoke(app, ["user", "assign", "bo", "--role", "manager", "--profile", "sales_rep", "--db", cli_url])
+    assert assigned.exit_code == 0 and "roles manager; profiles sales_rep" in assigned.stdout
+
+    # both unknown names are reported with the valid ones, and nothing is assigned
+    wrong = runner.invoke(app, ["user", "assign", "bo", "--role", "boss", "--profile", "sales_rep", "--profile", "nobody", "--db", cli_url])
+    assert wrong.exit_code == 1 and "Traceback" not in wrong.output
+    assert "unknown role 'boss'" in wrong.output and "manager, partner_user, standard_user" in wrong.output
+    assert "unknown profile 'nobody'" in wrong.output and "sales_rep" in wrong.output
+
+    bo, cy, ann = _ids(cli_url, "bo", "cy", "ann")
+    site = open_site(cli_url)
+    try:
+        record_id = RecordService(site).create(SYSTEM, "competitor", {"name": "Acme", "owner": cy})["id"]
+        before = SecurityPolicy(site)
+        assert before.explain(Actor(user_id=bo), "competitor", record_id)["operations"]["read"]["allowed"] is False
+    finally:
+        site.dispose()
+
+    placed = runner.invoke(app, ["user", "set", "cy", "--department", "East", "--manager", "bo", "--rank", "3", "--db", cli_url])
+    assert placed.exit_code == 0, placed.output
+    helper = runner.invoke(app, ["user", "set", "ann", "--assistant-of", "bo", "--db", cli_url])
+    assert helper.exit_code == 0, helper.output
+
+    site = open_site(cli_url)
+    try:
+        policy = SecurityPolicy(site)
+        # the manager now reaches the subordinate's record through the manager chain
+        readable = RecordService(site, access=policy).get(Actor(user_id=bo), "competitor", record_id)
+        assert readable is not None and readable["name"] == "Acme"
+        grants = policy.explain(Actor(user_id=ann), "competitor", record_id)["operations"]["read"]["grants"]
+        assert {"kind": "assistant", "manager": bo, "holds": True} in grants
+        user = RecordService(site).get(SYSTEM, "user", cy)
+        assert user["manager"] == bo and user["rank"] == 3 and user["department"] is not None
+    finally:
+        site.dispose()
+
+    shown = runner.invoke(app, ["user", "show", "cy", "--db", cli_url])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "department  East (East)" in lines and "manager     bo" in lines and "rank        3" in lines
+    assert "roles       standard_user (the default roles: none assigned)" in lines
+    boss = runner.invoke(app, ["user", "show", "bo", "--db", cli_url]).stdout.splitlines()
+    assert "roles       manager" in boss and "profiles    sales_rep" in boss and "assistants  ann" in boss
+    assert any(line.startswith("groups") and "sales_leaders" in line for line in boss)
+
+    # a bad name changes nothing, not even the fields that were fine
+    bad = runner.invoke(app, ["user", "set", "cy", "--rank", "9", "--manager", "ghost", "--db", cli_url])
+    assert bad.exit_code == 1 and "no user 'ghost'" in bad.output
+    own = runner.invoke(app, ["user", "set", "cy", "--manager", "cy", "--db", cli_url])
+    assert own.exit_code == 1 and "own manager" in own.output
+    site = open_site(cli_url)
+    try:
+        assert RecordService(site).get(SYSTEM, "user", cy)["rank"] == 3
+    finally:
+        site.dispose()
