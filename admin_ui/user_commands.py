@@ -145,7 +145,7 @@ def set_command(
             from runtime.security import set_assistants
 
             set_assistants(site, boss, [*assistants_of(site, boss), user_id])
-        changed = [f"{name} {value}" for name, value in (("department", department), ("manager", manager), ("rank", rank), ("assistant of", assistant_of)) if value is not None]
+        changed = [f"{name} {value if value != '' else '(none)'}" for name, value in (("department", department), ("manager", manager), ("rank", rank), ("assistant of", assistant_of)) if value is not None]
         typer.echo(f"{username}: {'; '.join(changed)}")
 
 

@@ -96,6 +96,8 @@ def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
     assert runner.invoke(app, ["department", "create", "East", "--db", cli_url]).exit_code == 0
     assigned = runner.invoke(app, ["user", "assign", "bo", "--role", "manager", "--profile", "sales_rep", "--db", cli_url])
     assert assigned.exit_code == 0 and "roles manager; profiles sales_rep" in assigned.stdout
+    nothing = runner.invoke(app, ["user", "assign", "bo", "--db", cli_url])
+    assert nothing.exit_code == 1 and "--role or --profile" in nothing.output
 
     # both unknown names are reported with the valid ones, and nothing is assigned
     wrong = runner.invoke(app, ["user", "assign", "bo", "--role", "boss", "--profile", "sales_rep", "--profile", "nobody", "--db", cli_url])
@@ -144,8 +146,11 @@ def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
     assert bad.exit_code == 1 and "no user 'ghost'" in bad.output
     own = runner.invoke(app, ["user", "set", "cy", "--manager", "cy", "--db", cli_url])
     assert own.exit_code == 1 and "own manager" in own.output
+    loop = runner.invoke(app, ["user", "set", "bo", "--manager", "cy", "--rank", "7", "--db", cli_url])
+    assert loop.exit_code == 1 and "report to themselves" in loop.output and "Traceback" not in loop.output
     site = open_site(cli_url)
     try:
         assert RecordService(site).get(SYSTEM, "user", cy)["rank"] == 3
+        assert RecordService(site).get(SYSTEM, "user", bo)["rank"] is None
     finally:
         site.dispose()
