@@ -252,7 +252,12 @@ def main() -> None:
         core_seconds = time.perf_counter() - start
         site.dispose()
 
-    print(f"database: {engine.dialect.name}")
+    import importlib.util
+
+    # uvicorn picks httptools and uvloop when installed (project dependencies), else h11 and asyncio
+    parser_name = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop_name = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    print(f"database: {engine.dialect.name}; server: uvicorn with {parser_name} and {loop_name}")
     print(f"{'case':<24}{'through the API':>18}{'direct':>14}{'ratio':>9}  baseline")
     for name, http_seconds, direct_seconds, baseline in results:
         print(f"{name:<24}{http_seconds * 1e3:>15.2f} ms{direct_seconds * 1e3:>11.2f} ms{http_seconds / direct_seconds:>8.2f}×  {baseline}")
