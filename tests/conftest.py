@@ -39,6 +39,26 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
+def cli_url(database_url) -> Iterator[str]:
+    """A database URL of the test's own, for commands that open the URL themselves: a new SQLite
+    file, or a new PostgreSQL schema (the server's URL with ``search_path`` set), dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
 def engine(tmp_path) -> Iterator[sa.Engine]:
     """A fresh, empty database for one test (a new SQLite file, or a new PostgreSQL schema)."""
     url = os.environ.get(TEST_DATABASE_URL_ENV)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from test_user_commands import cli_url  # noqa: F401  (the per-test database fixture)
 from typer.testing import CliRunner
 
 from admin_ui.cli import app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from test_user_commands import cli_url  # noqa: F401  (the per-test database fixture)
 from typer.testing import CliRunner
 
 from admin_ui.cli import app

@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
-import sqlalchemy as sa
-
 import uvicorn
 from typer.testing import CliRunner
 
 from admin_ui.cli import app as cli
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_url(database_url) -> Iterator[str]:
-    """A database URL of the test's own: a new SQLite file, or a new PostgreSQL schema (the shared
-    server's URL with ``search_path`` set), since the commands open the URL themselves."""
-    if not database_url.startswith("postgresql"):
-        yield database_url
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.engine.make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_serve_initialises_seeds_and_runs_the_app(cli_url, monkeypatch):
