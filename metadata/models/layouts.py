@@ -59,3 +59,8 @@ class Layout(Model):
     label: Label
     sections: list[LayoutSection] = Field(min_length=1)
     related_lists: list[RelatedList] = Field(default_factory=list)
+
+    @property
+    def field_names(self) -> list[str]:
+        """Every field placed on the layout, section by section."""
+        return [item.field for section in self.sections for item in section.items]

@@ -240,7 +240,7 @@ def field_widgets(
     live = live_fields(services, object_name, business_type)
     required_by_type = set(next((item.required_fields for item in object_def.business_types if item.api_name == business_type), []))
     sections = []
-    for section in layout.sections if layout else []:
+    for section in layout.sections:
         fields = []
         for item in section.items:
             name = item.field
@@ -462,7 +462,7 @@ async def create(request: Request) -> Response:
     form = await request.form()
     business_type = form.get("business_type") or None
     layout = default_layout(services.site, object_name, business_type)
-    names = [item.field for section in (layout.sections if layout else []) for item in section.items]
+    names = layout.field_names
     values = form_values(services, object_name, form, names)
     sections = field_widgets(request, app_name, object_name, layout, values, values, prior=None, business_type=business_type, errors={})
     sent = {name: values[name] for name in editable_names(sections) if name in values}
@@ -513,7 +513,7 @@ async def update(request: Request) -> Response:
     form = await request.form()
     business_type = record.get("business_type")
     layout = default_layout(services.site, object_name, business_type)
-    names = [item.field for section in (layout.sections if layout else []) for item in section.items]
+    names = layout.field_names
     values = {**plain, **form_values(services, object_name, form, names)}
     sections = field_widgets(request, app_name, object_name, layout, values, values, prior=plain, business_type=business_type, errors={})
     changed = {name: values.get(name) for name in editable_names(sections) if name in values and values.get(name) != plain.get(name)}
@@ -554,7 +554,7 @@ async def reevaluate(request: Request) -> Response:
     else:
         business_type = form.get("business_type") or None
     layout = default_layout(services.site, object_name, business_type)
-    names = [item.field for section in (layout.sections if layout else []) for item in section.items]
+    names = layout.field_names
     values = {**(prior or {}), **form_values(services, object_name, form, names)}
     sections = field_widgets(request, app_name, object_name, layout, values, _display_with_names(request, object_name, values),
                              prior=prior, business_type=business_type, errors={})

@@ -59,7 +59,7 @@ def list_columns(site, object_name: str, readable: set[str] | None) -> list[str]
     object_def = site.registry.objects[object_name]
     columns = [object_def.name_field]
     layout = default_layout(site, object_name)
-    candidates = [item.field for section in (layout.sections if layout else []) for item in section.items]
+    candidates = layout.field_names
     if not candidates:
         candidates = [definition.api_name for definition in object_def.fields]
     for name in candidates:
@@ -89,7 +89,7 @@ def filter_specs(site, object_name: str, columns: list[str], language: str) -> l
     object_def = site.registry.objects[object_name]
     layout = default_layout(site, object_name)
     names = list(columns)
-    for name in [item.field for section in (layout.sections if layout else []) for item in section.items]:
+    for name in layout.field_names:
         if name not in names and name not in v.SYSTEM_TYPES:
             names.append(name)
     if object_def.stage_field and object_def.stage_field not in names:

@@ -54,7 +54,7 @@ def related_lists(request: Request, app_name: str, object_name: str, record_id: 
     site, actor = services.site, actor_of(request)
     readable_objects = set(services.security.readable_objects(actor))
     lists = []
-    for related in layout.related_lists if layout else []:
+    for related in layout.related_lists:
         if related.object not in readable_objects:
             continue
         child = site.registry.objects[related.object]
@@ -177,7 +177,7 @@ async def detail(request: Request) -> Response:
     readable = readable_fields(request, object_name)
     rules = rule_states(services, actor, object_name, _plain(record), _plain(record), record.get("business_type"))
     sections = []
-    for section in layout.sections if layout else []:
+    for section in layout.sections:
         fields = [
             {
                 "label": v.field_label(site, object_name, item.field, language),
