@@ -36,6 +36,7 @@ def create(
     admin: bool = typer.Option(False, "--admin", help="Give the user the administrator role."),
     name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
     email: str = typer.Option(None, "--email", help="Email address."),
+    language: str = typer.Option(None, "--language", help="Language of pages and messages: zh or en (default: the user object's default, zh)."),
     db: str = DatabaseOption,
 ) -> None:
     """Create a user who can sign in with USERNAME and the password."""
@@ -48,6 +49,8 @@ def create(
         values = {"username": username, "name": name or username}
         if email:
             values["email"] = email
+        if language:
+            values["language"] = language
         user = records.create(SYSTEM, "user", values)
         Authenticator(site).set_password(user["id"], password)
         if admin:

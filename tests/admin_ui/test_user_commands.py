@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 
 from admin_ui.cli import app
 from runtime.auth import Authenticator, InvalidCredentials
-from runtime.records.context import Actor
+from runtime.records.context import SYSTEM, Actor
+from runtime.records.service import RecordService
 from runtime.security import SecurityPolicy
 from runtime.site import open_site
 
@@ -14,17 +15,20 @@ runner = CliRunner()
 
 
 def test_create_sign_in_change_password_and_disable(cli_url):
-    made = runner.invoke(app, ["user", "create", "lin", "--password", "pw-1", "--name", "Lin Wei", "--email", "lin@example.com", "--admin", "--db", cli_url])
+    made = runner.invoke(app, ["user", "create", "lin", "--password", "pw-1", "--name", "Lin Wei", "--email", "lin@example.com", "--language", "en", "--admin", "--db", cli_url])
     assert made.exit_code == 0, made.output
     assert "created user lin" in made.stdout and "administrator" in made.stdout
     again = runner.invoke(app, ["user", "create", "lin", "--password", "x", "--db", cli_url])
     assert again.exit_code == 1 and "already a user 'lin'" in again.output
+    unknown = runner.invoke(app, ["user", "create", "kai", "--password", "x", "--language", "fr", "--db", cli_url])
+    assert unknown.exit_code == 1 and "language" in unknown.output and "Traceback" not in unknown.output
 
     site = open_site(cli_url)
     try:
         auth = Authenticator(site)
         user_id = auth.authenticate("lin", "pw-1")
         assert SecurityPolicy(site).is_admin(Actor(user_id=user_id))
+        assert RecordService(site).get(SYSTEM, "user", user_id)["language"] == "en"
         session = auth.start_session(user_id)
 
         changed = runner.invoke(app, ["user", "password", "lin", "--password", "pw-2", "--db", cli_url])
