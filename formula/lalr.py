@@ -7,6 +7,21 @@ runs the same tables in one loop, with one regular expression for the tokens (La
 in Lark's priority sequence) and builds :mod:`formula.ast` nodes directly, reproducing the
 positions Lark would give (a node starts at its first child's container, parentheses included).
 
+How it stays fast:
+
+* the regular expression skips the ignored terminals (whitespace, comments) itself, so the loop
+  only sees real tokens, and reads the end of the text as one more match;
+* a stack value is a plain tuple ``(node or token text, start, end, nodes, depth)``: the node
+  (or, for a token, its text), the offsets of its container, and the size and depth of the tree
+  Lark would have built for it, which the size limits are checked against;
+* the chains of unit reductions (``?a: b``, one per precedence level) that follow a token are
+  looked up once per (state below, top state, token type) and then replayed in one step;
+* a shift into a state that can only reduce (after a number, a string, a call's ``)``…) reduces
+  at once, without waiting for the next token: an LR parser never shifts a token that cannot
+  follow, so an error is still found, at the same token;
+* the common reductions (binary operators, literals, calls and their argument lists,
+  parentheses) are written out; the rest go through Lark's child filtering, rebuilt here.
+
 It only handles formulas that parse: on any surprise — an unexpected character or token, a
 size limit crossed — it raises :class:`Fallback`, and :func:`formula.parser.parse` runs Lark's
 own parser to report the error exactly as before. ``tests/formula/test_lalr.py`` checks the
@@ -31,43 +46,47 @@ __all__ = ["Fallback", "FastParser"]
 
 
 _SYMBOLS = {"==": "=", "!=": "<>"}
+_new_span = tuple.__new__
+
+# What a (state below, top state, token type) look-up says to do; reductions are their rule's code.
+_SHIFT = 0
+_ACCEPT = 1
+# Reductions written out in the loop, by rule shape (the rest are _GENERIC).
+_BINARY = 2
+_NUMBER = 3
+_STRING = 4
+_NAME = 5
+_CALL = 6
+_CALL_EMPTY = 7
+_ARGUMENTS_ONE = 8
+_ARGUMENTS_MANY = 9
+_MORE_FIRST = 10
+_MORE_NEXT = 11
+_PARENTHESES = 12
+_GENERIC = 13
+
+_SHAPES = {
+    ("number", ("NUMBER",)): _NUMBER,
+    ("string", ("STRING",)): _STRING,
+    ("path", ("NAME",)): _NAME,
+    ("call", ("NAME", "LPAR", "arguments", "RPAR")): _CALL,
+    ("call", ("NAME", "LPAR", "RPAR")): _CALL_EMPTY,
+    ("arguments", ("expr",)): _ARGUMENTS_ONE,
+    ("arguments", ("expr", "__arguments_star_0")): _ARGUMENTS_MANY,
+    ("__arguments_star_0", ("COMMA", "expr")): _MORE_FIRST,
+    ("__arguments_star_0", ("__arguments_star_0", "COMMA", "expr")): _MORE_NEXT,
+    ("atom", ("LPAR", "expr", "RPAR")): _PARENTHESES,
+}
 
 
 class Fallback(Exception):
     """The fast path cannot parse this text; Lark's parser reports what is wrong."""
 
 
-class _Token:
-    """A token; ``cstart``/``cend`` are its offsets (named as a value's container, read alike)."""
-
-    __slots__ = ("type", "text", "cstart", "cend")
-    nodes = 1
-    depth = 1
-
-    def __init__(self, type_: str, text: str, start: int, end: int) -> None:
-        self.type = type_
-        self.text = text
-        self.cstart = start
-        self.cend = end
-
-
-class _Value:
-    """A reduced value: a node (or a list for helper rules) with Lark's container positions."""
-
-    __slots__ = ("node", "cstart", "cend", "nodes", "depth")
-
-    def __init__(self, node: Any, cstart: int, cend: int, nodes: int, depth: int) -> None:
-        self.node = node
-        self.cstart = cstart
-        self.cend = cend
-        self.nodes = nodes
-        self.depth = depth
-
-
 class _Rule:
     """What a reduction does, precomputed from a Lark rule."""
 
-    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "binary", "leaf", "shape")
+    __slots__ = ("origin", "size", "keep", "trailing_nones", "name", "expand_single", "splice", "unit", "code", "goto")
 
     def __init__(self, rule) -> None:
         self.origin = str(rule.origin.name)  # Lark's names are Token objects, slow as dict keys
@@ -92,21 +111,15 @@ class _Rule:
         self.name = str(rule.alias or rule.origin.name)
         self.expand_single = bool(rule.options.expand1) and not rule.alias
         self.splice = self.origin.startswith("_")
-        self.binary = self.name == "binary"
-        # one token wrapped in a rule: a number, a string, a single field name
-        self.leaf = self.size == 1 and self.name in ("number", "string", "path")
-        # function calls and their argument lists, the next commonest reductions
         symbols = tuple(str(symbol.name) for symbol in expansion)
-        self.shape = {
-            ("call", ("NAME", "LPAR", "arguments", "RPAR")): "call",
-            ("call", ("NAME", "LPAR", "RPAR")): "call_empty",
-            ("arguments", ("expr",)): "arguments_one",
-            ("arguments", ("expr", "__arguments_star_0")): "arguments_many",
-            ("__arguments_star_0", ("COMMA", "expr")): "more_first",
-            ("__arguments_star_0", ("__arguments_star_0", "COMMA", "expr")): "more_next",
-        }.get((self.origin, symbols))
+        self.code = _SHAPES.get((self.name, symbols), _GENERIC)
+        if self.name == "binary" and self.size == 3 and len(keep) == 3 and not self.trailing_nones:
+            self.code = _BINARY
+        if self.code == _PARENTHESES and not (self.expand_single and len(keep) == 1):
+            self.code = _GENERIC  # pragma: no cover - the grammar's parentheses pass their value through
         # ``?a: b`` — the value passes through untouched (most reductions: one per precedence level)
         self.unit = self.expand_single and self.size == 1 and len(keep) == 1 and not keep[0][1] and not keep[0][2] and not self.trailing_nones
+        self.goto: dict[int, int] = {}  # state below → state after reducing to ``origin``
 
 
 class FastParser:
@@ -124,207 +137,250 @@ class FastParser:
             }
             for state, row in table.states.items()
         }
+        by_origin: dict[str, list[_Rule]] = {}
+        for rule in rules.values():
+            by_origin.setdefault(rule.origin, []).append(rule)
+        for state, row in self.actions.items():
+            for symbol, (shift, argument) in row.items():
+                if shift:
+                    for rule in by_origin.get(symbol, ()):
+                        rule.goto[state] = argument
+        # A state where every action reduces by one rule: reduce on entering it (see the docstring).
+        self.reduce_on_entry: dict[int, _Rule] = {}
+        for state, row in self.actions.items():
+            found = {id(argument): argument for shift, argument in row.values() if not shift}
+            if len(found) == 1 and all(not shift for shift, _ in row.values()):
+                (rule,) = found.values()
+                if not rule.unit:
+                    self.reduce_on_entry[state] = rule
         self.start = table.start_states["start"]
         self.end = table.end_states["start"]
         # (state below, top state, token type) → what to do after every unit reduction (``?a: b``,
-        # one per precedence level) has replaced the top state: most reductions, done in one look-up.
-        self._after_units: dict[tuple[int, int, str], tuple[int, bool, Any]] = {}
+        # one per precedence level) has replaced the top state: most steps, done in one look-up.
+        self._after_units: dict[tuple[int, int, str], tuple[int, int, Any]] = {}
         root = lark_parser.parser.lexer.root_lexer
-        self.ignore = frozenset(root.ignore_types)
-        # Lark's terminals in Lark's sequence, then anything else as an error: every position matches,
-        # so finditer walks the text without gaps.
-        self.scanner = re.compile(
-            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals) + "|(?P<_error>.)", re.DOTALL
-        )
+        ignore = set(root.ignore_types)
+        # Ignored terminals first, skipped as a prefix of every match (in Lark's sequence they come
+        # before any terminal that could start the same way: a comment before '/'); then Lark's
+        # terminals in Lark's sequence; then anything else as an error, and the end of the text.
+        skipped = "|".join(f"(?:{t.pattern.to_regexp()})" for t in root.terminals if t.name in ignore)
+        terminals = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals if t.name not in ignore)
+        self.scanner = re.compile(f"(?:{skipped})*+(?:{terminals}|(?P<_error>.)|(?P<_end>\\Z))", re.DOTALL)
         self.keywords = keywords
 
-    def tokens(self, text: str) -> list[_Token]:
-        ignore = self.ignore
-        out = []
-        for found in self.scanner.finditer(text):
-            kind = found.lastgroup
-            if kind in ignore:
-                continue
-            if kind == "_error":
-                raise Fallback
-            out.append(_Token(kind, found.group(), found.start(), found.end()))
-        return out
-
-    def _units(self, below: int, top: int, symbol: str) -> tuple[int, bool, Any]:
+    def _units(self, below: int, top: int, symbol: str) -> tuple[int, int, Any]:
         actions = self.actions
         while True:
             if symbol == "$END" and top == self.end:
-                return top, False, None  # accepted
+                return top, _ACCEPT, None
             found = actions[top].get(symbol)
             if found is None:
                 raise Fallback
             shift, argument = found
-            if shift or not argument.unit:
-                return top, shift, argument
-            top = actions[below][argument.origin][1]
+            if shift:
+                return top, _SHIFT, argument
+            if not argument.unit:
+                return top, argument.code, argument
+            top = argument.goto[below]
 
-    def parse(self, text: str, number: Callable[[Any], Decimal], string: Callable[[Any], str]) -> Node:
-        """The syntax tree of ``text``; ``number`` and ``string`` read literal tokens (and may raise)."""
-        literals = (number, string)
-        newlines = [i for i, ch in enumerate(text) if ch == "\n"] if "\n" in text else None
+    def parse(self, text: str, number: Callable[[str, int], Decimal], string: Callable[[str, int], str]) -> Node:
+        """The syntax tree of ``text``; ``number`` and ``string`` read literal tokens (and may raise).
 
-        def span(start: int, end: int) -> Span:
-            if newlines is None:
-                return Span(start, end, 1, start + 1)
-            line = bisect.bisect_left(newlines, start)
-            column = start - (newlines[line - 1] + 1 if line else 0) + 1
-            return Span(start, end, line + 1, column)
+        Both are called with the token's text and its offset.
+        """
+        if "\n" in text:
+            newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
-        actions = self.actions
+            def span(start: int, end: int) -> Span:
+                line = bisect.bisect_left(newlines, start)
+                column = start - (newlines[line - 1] + 1 if line else 0) + 1
+                return _new_span(Span, (start, end, line + 1, column))
+
+        else:
+
+            def span(start: int, end: int) -> Span:
+                return _new_span(Span, (start, end, 1, start + 1))
+
+        lines = "\n" in text  # else a span is written out: line 1, column = offset + 1
         after_units = self._after_units
-        state_stack = [-1, self.start]  # -1: a floor, so there is always a state below the top
-        value_stack: list[Any] = []
-        end_token = _Token("$END", "", len(text), len(text))
-        tokens = self.tokens(text)
-        tokens.append(end_token)
-        for token in tokens:
-            symbol = token.type
+        reduce_on_entry = self.reduce_on_entry
+        symbols = _SYMBOLS
+        states = [-1, self.start]  # -1: a floor, so there is always a state below the top
+        values: list[tuple] = []
+        for match in self.scanner.finditer(text):
+            kind = match.lastgroup
+            if kind == "_end":
+                kind = "$END"
+                start = end = len(text)
+            elif kind == "_error":
+                raise Fallback
+            else:
+                start, end = match.span(kind)
             while True:
-                key = (state_stack[-2], state_stack[-1], symbol)
+                key = (states[-2], states[-1], kind)
                 found = after_units.get(key)
                 if found is None:
                     found = after_units[key] = self._units(*key)
-                top, shift, argument = found
-                state_stack[-1] = top
-                if shift:
-                    if token is end_token:
-                        raise Fallback
-                    state_stack.append(argument)
-                    value_stack.append(token)
-                    break
-                if argument is None:  # accepted
-                    return value_stack[-1].node
-                if argument.binary:  # the commonest reduction, written out
-                    right = value_stack.pop()
-                    op = value_stack.pop()
-                    left = value_stack[-1]
-                    del state_stack[-3:]
-                    cstart, cend = left.cstart, right.cend
-                    depth = (left.depth if left.depth > right.depth else right.depth) + 1
-                    nodes = left.nodes + right.nodes + 2
+                top, code, rule = found
+                states[-1] = top
+                if code == _SHIFT:
+                    states.append(rule)
+                    rule = reduce_on_entry.get(rule)
+                    if rule is None:
+                        values.append((text[start:end], start, end, 1, 1))
+                        break
+                    code = rule.code
+                    if code == _NUMBER:
+                        where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
+                        values.append((Literal(where, "number", number(text[start:end], start)), start, end, 2, 2))
+                        states[-1] = rule.goto[top]
+                        break
+                    if code == _STRING:
+                        where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
+                        values.append((Literal(where, "text", string(text[start:end], start)), start, end, 2, 2))
+                        states[-1] = rule.goto[top]
+                        break
+                    values.append((text[start:end], start, end, 1, 1))
+                    shifted = True
+                elif code == _ACCEPT:
+                    return values[-1][0]
+                else:
+                    shifted = False
+                # a reduction by ``rule``
+                if code == _BINARY:
+                    right = values.pop()
+                    op = values.pop()
+                    left = values[-1]
+                    del states[-3:]
+                    cstart = left[1]
+                    cend = right[2]
+                    depth = (left[4] if left[4] > right[4] else right[4]) + 1
+                    nodes = left[3] + right[3] + 2
                     if depth > MAX_DEPTH or nodes > MAX_NODES:
                         raise Fallback
-                    node = Binary(span(cstart, cend), _SYMBOLS.get(op.text, op.text), left.node, right.node)
-                    value_stack[-1] = _Value(node, cstart, cend, nodes, depth)
-                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
-                    continue
-                if argument.leaf:
-                    wrapped = value_stack[-1]
-                    state_stack.pop()
-                    node = self.build(argument.name, [wrapped], span(wrapped.cstart, wrapped.cend), literals)
-                    value_stack[-1] = _Value(node, wrapped.cstart, wrapped.cend, 2, 2)
-                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
-                    continue
-                shape = argument.shape
-                if shape is not None:
-                    size = argument.size
-                    children = value_stack[-size:]
-                    del value_stack[-size:]
-                    del state_stack[-size:]
-                    value_stack.append(_shaped(shape, children, span))
-                    state_stack.append(actions[state_stack[-1]][argument.origin][1])
-                    continue
-                size = argument.size
-                children = value_stack[-size:]
-                del value_stack[-size:]
-                del state_stack[-size:]
-                value_stack.append(self.reduce(argument, children, span, literals))
-                state_stack.append(actions[state_stack[-1]][argument.origin][1])
-        raise Fallback  # pragma: no cover - the end token always finishes or fails
+                    where = span(cstart, cend) if lines else _new_span(Span, (cstart, cend, 1, cstart + 1))
+                    symbol = op[0]
+                    values[-1] = (Binary(where, symbols.get(symbol, symbol), left[0], right[0]), cstart, cend, nodes, depth)
+                elif code == _NAME:
+                    token = values[-1]
+                    states.pop()
+                    values[-1] = (self._name(token[0], span(token[1], token[2])), token[1], token[2], 2, 2)
+                elif code == _MORE_NEXT:  # previous arguments, ',', expr: grow the list in place
+                    expr = values.pop()
+                    del values[-1]
+                    more = values[-1]
+                    del states[-3:]
+                    more[0].append(expr[0])
+                    depth = more[4] if more[4] > expr[4] else expr[4]
+                    values[-1] = (more[0], more[1], expr[2], more[3] + expr[3], depth)
+                elif code == _MORE_FIRST:  # ',', expr
+                    expr = values.pop()
+                    del states[-2:]
+                    values[-1] = ([expr[0]], values[-1][1], expr[2], expr[3], expr[4])
+                elif code == _ARGUMENTS_ONE:
+                    expr = values[-1]
+                    states.pop()
+                    values[-1] = ((expr[0],), expr[1], expr[2], expr[3] + 1, expr[4] + 1)
+                elif code == _ARGUMENTS_MANY:
+                    more = values.pop()
+                    expr = values[-1]
+                    del states[-2:]
+                    depth = more[4] if more[4] > expr[4] else expr[4]
+                    values[-1] = ((expr[0], *more[0]), expr[1], more[2], 1 + expr[3] + more[3], depth + 1)
+                elif code == _CALL:
+                    rpar = values.pop()
+                    arguments = values.pop()
+                    del values[-1]
+                    name = values[-1]
+                    del states[-4:]
+                    cstart = name[1]
+                    cend = rpar[2]
+                    nodes = 2 + arguments[3]
+                    depth = 1 + (arguments[4] if arguments[4] > 1 else 1)
+                    if depth > MAX_DEPTH or nodes > MAX_NODES:
+                        raise Fallback
+                    where = span(cstart, cend) if lines else _new_span(Span, (cstart, cend, 1, cstart + 1))
+                    name_span = _new_span(Span, (cstart, name[2], where[2], where[3]))
+                    values[-1] = (Call(where, name[0].upper(), name_span, arguments[0]), cstart, cend, nodes, depth)
+                elif code == _PARENTHESES:
+                    rpar = values.pop()
+                    expr = values.pop()
+                    del states[-3:]
+                    values[-1] = (expr[0], values[-1][1], rpar[2], expr[3], expr[4])
+                elif code == _CALL_EMPTY:
+                    rpar = values.pop()
+                    del values[-1]
+                    name = values[-1]
+                    del states[-3:]
+                    cstart = name[1]
+                    cend = rpar[2]
+                    where = span(cstart, cend)
+                    name_span = _new_span(Span, (cstart, name[2], where[2], where[3]))
+                    values[-1] = (Call(where, name[0].upper(), name_span, ()), cstart, cend, 2, 2)
+                elif code == _NUMBER or code == _STRING:  # pragma: no cover - reduced on entry above
+                    token = values[-1]
+                    states.pop()
+                    where = span(token[1], token[2])
+                    if code == _NUMBER:
+                        node = Literal(where, "number", number(token[0], token[1]))
+                    else:
+                        node = Literal(where, "text", string(token[0], token[1]))
+                    values[-1] = (node, token[1], token[2], 2, 2)
+                else:
+                    size = rule.size
+                    children = values[-size:]
+                    del values[-size:]
+                    del states[-size:]
+                    values.append(self._reduce(rule, children, span))
+                states.append(rule.goto[states[-1]])
+                if shifted:
+                    break
+        raise Fallback  # pragma: no cover - the end of the text always finishes or fails
 
-    def reduce(self, rule: _Rule, children: list, span, literals) -> Any:
+    def _name(self, name: str, where: Span) -> Node:
+        """A path of one name: a field, or the keywords true, false and null."""
+        lowered = name.lower()
+        if lowered in self.keywords:
+            return Literal(where, "boolean", self.keywords[lowered])
+        if lowered == "null":
+            return Literal(where, "null", None)
+        return FieldRef(where, (name,))
+
+    def _reduce(self, rule: _Rule, children: list, span) -> tuple:
         kept: list[Any] = []
         for index, spliced, nones in rule.keep:
             if nones:
                 kept.extend([None] * nones)
             if spliced:
-                kept.extend(children[index].node)
+                kept.extend(children[index][0])
             else:
                 kept.append(children[index])
         if rule.trailing_nones:
             kept.extend([None] * rule.trailing_nones)
-        cstart = children[0].cstart
-        cend = children[-1].cend
+        cstart = children[0][1]
+        cend = children[-1][2]
         if rule.expand_single and len(kept) == 1:
             only = kept[0]
-            if isinstance(only, _Value):
-                return _Value(only.node, cstart, cend, only.nodes, only.depth)
-            return only  # pragma: no cover - every terminal is wrapped by a rule
+            return (only[0], cstart, cend, only[3], only[4])
         present = [child for child in kept if child is not None]
-        nodes = 1 + sum(child.nodes for child in present)
-        depth = 1 + max((child.depth for child in present), default=0)
+        nodes = 1 + sum(child[3] for child in present)
+        depth = 1 + max((child[4] for child in present), default=0)
         if nodes > MAX_NODES or depth > MAX_DEPTH:
             raise Fallback  # Lark's path reports the limit with its usual position
         if rule.splice:
-            return _Value(kept, cstart, cend, nodes - 1, depth - 1)
-        return _Value(self.build(rule.name, kept, span(cstart, cend), literals), cstart, cend, nodes, depth)
+            return (kept, cstart, cend, nodes - 1, depth - 1)
+        return (self._build(rule.name, kept, span(cstart, cend)), cstart, cend, nodes, depth)
 
-    def build(self, name: str, kept: list, where: Span, literals) -> Any:
-        if name == "binary":
-            left, op, right = kept
-            symbol = _SYMBOLS.get(op.text, op.text)
-            return Binary(where, symbol, left.node, right.node)
+    def _build(self, name: str, kept: list, where: Span) -> Any:
         if name == "path":
-            names = tuple(token.text for token in kept)
-            if len(names) == 1 and names[0].lower() in self.keywords:
-                return Literal(where, "boolean", self.keywords[names[0].lower()])
-            if len(names) == 1 and names[0].lower() == "null":
-                return Literal(where, "null", None)
+            names = tuple(token[0] for token in kept)
+            if len(names) == 1:  # pragma: no cover - written out in the loop
+                return self._name(names[0], where)
             return FieldRef(where, names)
-        if name == "call":
-            name_token, arguments = kept
-            args = tuple(item.node for item in arguments.node) if arguments is not None else ()
-            name_span = Span(name_token.cstart, name_token.cend, where.line, where.column)
-            return Call(where, name_token.text.upper(), name_span, args)
-        if name == "arguments":
-            return kept
-        if name == "number":
-            token = kept[0]
-            return Literal(Span(token.cstart, token.cend, where.line, where.column), "number", literals[0](token))
-        if name == "string":
-            token = kept[0]
-            return Literal(Span(token.cstart, token.cend, where.line, where.column), "text", literals[1](token))
         if name == "unary":
             op, operand = kept
-            return Unary(where, op.text, operand.node)
+            return Unary(where, op[0], operand[0])
         if name == "global_ref":
             first, *rest = kept
-            return GlobalRef(where, first.text, tuple(token.text for token in rest))
-        raise Fallback  # pragma: no cover - every rule of the grammar is handled above
-
-
-def _shaped(shape: str, children: list, span) -> _Value:
-    """A call or an argument list, with the node counts and depth of Lark's tree for them."""
-    if shape == "more_next":  # previous arguments, ',', expr: grow the list in place
-        more, _, expr = children
-        more.node.append(expr)
-        nodes, depth = more.nodes + expr.nodes, max(more.depth, expr.depth)
-        value = _Value(more.node, more.cstart, expr.cend, nodes, depth)
-    elif shape == "more_first":  # ',', expr
-        comma, expr = children
-        value = _Value([expr], comma.cstart, expr.cend, expr.nodes, expr.depth)
-    elif shape == "arguments_many":  # expr, more arguments
-        expr, more = children
-        value = _Value([expr, *more.node], expr.cstart, more.cend, 1 + expr.nodes + more.nodes, 1 + max(expr.depth, more.depth))
-    elif shape == "arguments_one":
-        (expr,) = children
-        value = _Value([expr], expr.cstart, expr.cend, 1 + expr.nodes, 1 + expr.depth)
-    else:  # a call: NAME '(' [arguments] ')'
-        name = children[0]
-        cstart, cend = name.cstart, children[-1].cend
-        where = span(cstart, cend)
-        name_span = Span(name.cstart, name.cend, where.line, where.column)
-        if shape == "call":
-            arguments = children[2]
-            node = Call(where, name.text.upper(), name_span, tuple(item.node for item in arguments.node))
-            value = _Value(node, cstart, cend, 2 + arguments.nodes, 1 + max(1, arguments.depth))
-        else:
-            value = _Value(Call(where, name.text.upper(), name_span, ()), cstart, cend, 2, 2)
-    if value.nodes > MAX_NODES or value.depth > MAX_DEPTH:
-        raise Fallback
-    return value
+            return GlobalRef(where, first[0], tuple(token[0] for token in rest))
+        raise Fallback  # pragma: no cover - every other rule of the grammar is written out in the loop

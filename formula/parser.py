@@ -74,19 +74,16 @@ def parse(text: str) -> Node:
             end=len(text),
             text=text,
         )
-    if not text.strip() or _only_comments(text):
-        raise FormulaSyntaxError("formula is empty", start=0, end=max(1, len(text)), text=text)
     if text.count("(") > MAX_DEPTH:  # fewer parentheses than the limit cannot nest past it
-        _check_nesting(text)
+        _check_nesting(text)  # (parentheses in comments are skipped: an empty formula passes)
     builder = _Builder(text)
     try:
-        return _fast_parser().parse(
-            text,
-            lambda token: builder.number(token.text, token.cstart),
-            lambda token: builder.unescape(token.text, token.cstart),
-        )
+        return _fast_parser().parse(text, builder.number, builder.unescape)
     except (Fallback, FormulaError):
         pass  # not a plain valid formula: Lark's parser says what is wrong, with its positions
+    # (a formula that parsed has a token: only a failed one can be empty)
+    if not text.strip() or _only_comments(text):
+        raise FormulaSyntaxError("formula is empty", start=0, end=max(1, len(text)), text=text)
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as exc:

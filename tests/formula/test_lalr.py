@@ -19,11 +19,7 @@ def through_lark(text: str):
 
 def through_fast_path(text: str):
     builder = _Builder(text)
-    return _fast_parser().parse(
-        text,
-        lambda token: builder.number(token.text, token.cstart),
-        lambda token: builder.unescape(token.text, token.cstart),
-    )
+    return _fast_parser().parse(text, builder.number, builder.unescape)
 
 
 SHAPES = [
