@@ -26,6 +26,9 @@ from formula.ast import (
     TLiteral,
     Typed,
     Unary,
+    new_tapply,
+    new_tfield,
+    new_tliteral,
 )
 from formula.errors import FormulaError, FormulaErrors, FormulaLimitError, FormulaTypeError
 from formula.functions import FUNCTIONS, OPERATORS, UNARY_OPERATORS, Function, Overload, TypingProblem
@@ -177,14 +180,15 @@ class _Checker:
         return method(self, node)
 
     def literal(self, node: Literal) -> Typed:
-        if node.kind == "number":
+        kind = node.kind
+        if kind == "number":
             exponent = node.value.as_tuple().exponent
-            return TLiteral(number(max(0, -exponent)), node.span, node.value)
-        if node.kind == "text":
-            return TLiteral(TEXT, node.span, node.value or None)
-        if node.kind == "boolean":
-            return TLiteral(BOOLEAN, node.span, node.value)
-        return TLiteral(NULL, node.span, None)
+            return new_tliteral(number(-exponent if exponent < 0 else 0), node.span, node.value)
+        if kind == "text":
+            return new_tliteral(TEXT, node.span, node.value or None)
+        if kind == "boolean":
+            return new_tliteral(BOOLEAN, node.span, node.value)
+        return new_tliteral(NULL, node.span, None)
 
     def resolve_path(self, node: Node, start_object: str, path: Sequence[str], prefix: str) -> FormulaType | None:
         if len(path) - 1 > MAX_PATH_HOPS:
@@ -229,10 +233,15 @@ class _Checker:
                 node.span,
                 hint="defaults are computed before the record's lookups are saved",
             )
-        field_type = self.resolve_path(node, self.object_name, node.path, "")
+        path = node.path
+        if len(path) == 1:  # a field of the object itself: the commonest case, asked directly
+            field_type = self.resolver.field_type(self.object_name, path[0])
+            if field_type is not None:
+                return new_tfield(field_type, node.span, path)
+        field_type = self.resolve_path(node, self.object_name, path, "")
         if field_type is None:
             return TLiteral(ERROR, node.span, None)
-        return TField(field_type, node.span, node.path)
+        return new_tfield(field_type, node.span, path)
 
     def global_ref(self, node: GlobalRef) -> Typed:
         builtin = _BUILTIN_GLOBALS.get(node.name.lower())
@@ -269,36 +278,42 @@ class _Checker:
         return self.apply(UNARY_OPERATORS["-"], node, [operand], "-")
 
     def binary(self, node: Binary) -> Typed:
-        left = self.visit(node.left)
-        right = self.visit(node.right)
-        if left.type.kind is Kind.ERROR or right.type.kind is Kind.ERROR:
+        left_node = node.left
+        right_node = node.right
+        left = _VISITORS[left_node.__class__](self, left_node)
+        right = _VISITORS[right_node.__class__](self, right_node)
+        left_kind = left.type.kind
+        right_kind = right.type.kind
+        if left_kind is _ERROR_KIND or right_kind is _ERROR_KIND:
             return TLiteral(ERROR, node.span, None)
-        if node.op in ("&&", "||"):
-            return self.apply(FUNCTIONS["AND" if node.op == "&&" else "OR"], node, [left, right], node.op)
-        function = OPERATORS[node.op]
-        kinds = {left.type.kind, right.type.kind}
-        if node.op in ("=", "<>", "<", ">", "<=", ">="):
-            if Kind.NULL in kinds and (isinstance(node.left, Literal) or isinstance(node.right, Literal)):
+        op = node.op
+        if op == "&&" or op == "||":
+            return self.apply(_AND if op == "&&" else _OR, node, [left, right], op)
+        if op in _COMPARISON_SYMBOLS:
+            if (left_kind is Kind.NULL or right_kind is Kind.NULL) and (
+                isinstance(left_node, Literal) or isinstance(right_node, Literal)
+            ):
                 return self.fail(
                     "comparing with NULL is never true",
                     node.span,
                     hint="test for a blank value with ISBLANK(value)",
                 )
-            if Kind.PICKLIST in kinds:
+            if left_kind is Kind.PICKLIST or right_kind is Kind.PICKLIST:
                 return self.fail(
                     "picklist values cannot be compared with operators",
                     node.span,
                     hint='use ISPICKVAL(field, "value") or TEXT(field)',
                 )
-        if node.op in ("&", "+") and Kind.PICKLIST in kinds:
+        elif (op == "&" or op == "+") and (left_kind is Kind.PICKLIST or right_kind is Kind.PICKLIST):
             return self.fail(
-                f"'{node.op}' cannot join a picklist", node.span, hint="convert it with TEXT(field)"
+                f"'{op}' cannot join a picklist", node.span, hint="convert it with TEXT(field)"
             )
-        return self.apply(function, node, [left, right], node.op)
+        return self.apply(_OPERATORS[op], node, [left, right], op)
 
     def call(self, node: Call) -> Typed:
-        function = FUNCTIONS.get(node.name)
-        args = [self.visit(arg) for arg in node.args]
+        function = _FUNCTIONS.get(node.name)
+        visitors = _VISITORS
+        args = [visitors[arg.__class__](self, arg) for arg in node.args]
         if function is None:
             suggestion = _suggest(node.name, list(FUNCTIONS))
             return self.fail(
@@ -313,8 +328,9 @@ class _Checker:
                 node.name_span,
                 hint=f"{function.name} only works in {allowed}",
             )
-        if any(arg.type.kind is Kind.ERROR for arg in args):
-            return TLiteral(ERROR, node.span, None)
+        for arg in args:
+            if arg.type.kind is _ERROR_KIND:
+                return TLiteral(ERROR, node.span, None)
         return self.apply(function, node, args, function.name)
 
     def apply(self, function: Function, node: Node, args: list[Typed], shown: str) -> Typed:
@@ -326,18 +342,33 @@ class _Checker:
                 if problem.index is not None and isinstance(node, Call) and problem.index < len(node.args):
                     span = node.args[problem.index].span
                 return self.fail(problem.message, span, hint=problem.hint)
-            return TApply(result, node.span, overload, tuple(args))
-        if not function.arity_ok(len(args)):
-            return self.fail(
-                f"{shown} does not take {len(args)} argument{'s' if len(args) != 1 else ''}",
-                node.span,
-                hint=f"write {function.signature}",
-            )
+            return new_tapply(result, node.span, overload, tuple(args))
         types = [arg.type for arg in args]
-        for overload in function.overloads:
-            if overload.accepts(types):
-                return TApply(overload.result_type(types), node.span, overload, tuple(args))
-        return self.fail(*self._mismatch(function, args, shown), node.span, hint=self._mismatch_hint(function, args))
+        # The overload depends only on the argument count and kinds: look it up by them, and
+        # choose it (arity, then the first overload that accepts) only for a new combination.
+        key = (function, *[t.kind for t in types])
+        overload = _CHOSEN.get(key)
+        if overload is None:
+            if not function.arity_ok(len(args)):
+                return self.fail(
+                    f"{shown} does not take {len(args)} argument{'s' if len(args) != 1 else ''}",
+                    node.span,
+                    hint=f"write {function.signature}",
+                )
+            for candidate in function.overloads:
+                if candidate.accepts(types):
+                    overload = candidate
+                    break
+            else:
+                return self.fail(
+                    *self._mismatch(function, args, shown), node.span, hint=self._mismatch_hint(function, args)
+                )
+            if len(_CHOSEN) < _CHOSEN_LIMIT:
+                _CHOSEN[key] = overload
+        result = overload.result
+        if result.__class__ is not FormulaType:
+            result = result(types)
+        return new_tapply(result, node.span, overload, tuple(args))
 
     def _mismatch(self, function: Function, args: list[Typed], shown: str) -> tuple[str]:
         got = ", ".join(str(arg.type) for arg in args)
@@ -361,6 +392,17 @@ class _Checker:
             return "convert text to a number with VALUE(text)"
         return f"write {function.signature}"
 
+
+_ERROR_KIND = Kind.ERROR
+_FUNCTIONS = dict(FUNCTIONS)  # a plain dict: a look-up through the read-only proxy costs more
+_OPERATORS = dict(OPERATORS)
+_AND = FUNCTIONS["AND"]
+_OR = FUNCTIONS["OR"]
+_COMPARISON_SYMBOLS = frozenset(("=", "<>", "<", ">", "<=", ">="))
+#: (function, argument kinds…) → the overload chosen for them; bounded (a variadic function
+#: could otherwise add a key per argument count).
+_CHOSEN: dict[tuple, Overload] = {}
+_CHOSEN_LIMIT = 10_000
 
 _VISITORS = {
     Literal: _Checker.literal,

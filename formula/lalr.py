@@ -39,7 +39,7 @@ from typing import Any
 from lark import Lark
 from lark.parsers.lalr_analysis import Shift
 
-from formula.ast import Binary, Call, FieldRef, GlobalRef, Literal, Node, Span, Unary
+from formula.ast import FieldRef, GlobalRef, Literal, Node, Span, Unary, new_binary, new_call, new_field_ref, new_literal
 from formula.limits import MAX_DEPTH, MAX_NODES
 
 __all__ = ["Fallback", "FastParser"]
@@ -232,12 +232,12 @@ class FastParser:
                     code = rule.code
                     if code == _NUMBER:
                         where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
-                        values.append((Literal(where, "number", number(text[start:end], start)), start, end, 2, 2))
+                        values.append((new_literal(where, "number", number(text[start:end], start)), start, end, 2, 2))
                         states[-1] = rule.goto[top]
                         break
                     if code == _STRING:
                         where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
-                        values.append((Literal(where, "text", string(text[start:end], start)), start, end, 2, 2))
+                        values.append((new_literal(where, "text", string(text[start:end], start)), start, end, 2, 2))
                         states[-1] = rule.goto[top]
                         break
                     values.append((text[start:end], start, end, 1, 1))
@@ -260,7 +260,7 @@ class FastParser:
                         raise Fallback
                     where = span(cstart, cend) if lines else _new_span(Span, (cstart, cend, 1, cstart + 1))
                     symbol = op[0]
-                    values[-1] = (Binary(where, symbols.get(symbol, symbol), left[0], right[0]), cstart, cend, nodes, depth)
+                    values[-1] = (new_binary(where, symbols.get(symbol, symbol), left[0], right[0]), cstart, cend, nodes, depth)
                 elif code == _NAME:
                     token = values[-1]
                     states.pop()
@@ -301,7 +301,7 @@ class FastParser:
                         raise Fallback
                     where = span(cstart, cend) if lines else _new_span(Span, (cstart, cend, 1, cstart + 1))
                     name_span = _new_span(Span, (cstart, name[2], where[2], where[3]))
-                    values[-1] = (Call(where, name[0].upper(), name_span, arguments[0]), cstart, cend, nodes, depth)
+                    values[-1] = (new_call(where, name[0].upper(), name_span, arguments[0]), cstart, cend, nodes, depth)
                 elif code == _PARENTHESES:
                     rpar = values.pop()
                     expr = values.pop()
@@ -316,7 +316,7 @@ class FastParser:
                     cend = rpar[2]
                     where = span(cstart, cend)
                     name_span = _new_span(Span, (cstart, name[2], where[2], where[3]))
-                    values[-1] = (Call(where, name[0].upper(), name_span, ()), cstart, cend, 2, 2)
+                    values[-1] = (new_call(where, name[0].upper(), name_span, ()), cstart, cend, 2, 2)
                 elif code == _NUMBER or code == _STRING:  # pragma: no cover - reduced on entry above
                     token = values[-1]
                     states.pop()
@@ -344,7 +344,7 @@ class FastParser:
             return Literal(where, "boolean", self.keywords[lowered])
         if lowered == "null":
             return Literal(where, "null", None)
-        return FieldRef(where, (name,))
+        return new_field_ref(where, (name,))
 
     def _reduce(self, rule: _Rule, children: list, span) -> tuple:
         kept: list[Any] = []

@@ -35,6 +35,7 @@ __all__ = [
     "parse_type",
     "percent",
     "reference",
+    "shared",
     "unify",
 ]
 
@@ -89,19 +90,38 @@ class FormulaType:
         return self.kind.value
 
 
+_SHARED: dict[tuple[Kind, int | None, str | None], FormulaType] = {}
+
+
+def shared(kind: Kind, scale: int | None = None, target: str | None = None) -> FormulaType:
+    """``FormulaType(kind, scale, target)``, one instance per value (types are immutable).
+
+    The checker makes a type for nearly every node; reusing them skips a dataclass
+    construction each time. At most a few thousand are kept (types are compared by value, so
+    a fresh instance past that is just as good).
+    """
+    key = (kind, scale, target)
+    found = _SHARED.get(key)
+    if found is None:
+        found = FormulaType(kind, scale, target)
+        if len(_SHARED) < 4096:
+            _SHARED[key] = found
+    return found
+
+
 def number(scale: int | None = None) -> FormulaType:
     """A number, with ``scale`` decimal places when known."""
-    return FormulaType(Kind.NUMBER, scale)
+    return shared(Kind.NUMBER, scale)
 
 
 def currency(scale: int | None = 2) -> FormulaType:
     """An amount of money (exact decimal)."""
-    return FormulaType(Kind.CURRENCY, scale)
+    return shared(Kind.CURRENCY, scale)
 
 
 def percent(scale: int | None = None) -> FormulaType:
     """A percentage, held as the number of percent (15 means 15 %)."""
-    return FormulaType(Kind.PERCENT, scale)
+    return shared(Kind.PERCENT, scale)
 
 
 def reference(target: str) -> FormulaType:
@@ -161,18 +181,42 @@ def arithmetic_result(op: str, left: FormulaType, right: FormulaType) -> Formula
     Currency wins over number and percent (``amount * 0.1`` is money), except that money divided
     by money is a plain ratio; two percents added stay a percent; everything else is a number.
     """
-    sides = [t for t in (left, right) if t.is_numeric] or [NUMBER]
-    if op in ("+", "-"):
-        return FormulaType(_numeric_kind(t.kind for t in sides), _max_scale(*sides))
-    if op == "*":
-        kind = _numeric_kind(t.kind for t in sides)
-        scale = None
-        if left.scale is not None and right.scale is not None:
-            scale = left.scale + right.scale
-        return FormulaType(kind, scale)
+    # Written out for speed (the checker asks for every arithmetic operator): the numeric sides
+    # decide the kind as in _numeric_kind; a non-numeric (null) side does not count.
+    left_kind = left.kind
+    right_kind = right.kind
+    left_numeric = left_kind in NUMERIC_KINDS
+    right_numeric = right_kind in NUMERIC_KINDS
+    if op == "+" or op == "-" or op == "*":
+        if left_numeric and right_numeric:
+            if left_kind is Kind.CURRENCY or right_kind is Kind.CURRENCY:
+                kind = Kind.CURRENCY
+            elif left_kind is Kind.PERCENT and right_kind is Kind.PERCENT:
+                kind = Kind.PERCENT
+            else:
+                kind = Kind.NUMBER
+        elif left_numeric:
+            kind = left_kind
+        elif right_numeric:
+            kind = right_kind
+        else:
+            kind = Kind.NUMBER
+        left_scale = left.scale
+        right_scale = right.scale
+        if op == "*":
+            scale = None if left_scale is None or right_scale is None else left_scale + right_scale
+        elif left_numeric and right_numeric:
+            scale = None if left_scale is None or right_scale is None else max(left_scale, right_scale)
+        elif left_numeric:
+            scale = left_scale
+        elif right_numeric:
+            scale = right_scale
+        else:
+            scale = None
+        return shared(kind, scale)
     if op == "/":
-        if left.kind is Kind.CURRENCY and right.kind is not Kind.CURRENCY:
-            return FormulaType(Kind.CURRENCY)
+        if left_kind is Kind.CURRENCY and right_kind is not Kind.CURRENCY:
+            return shared(Kind.CURRENCY)
         return NUMBER
     return NUMBER
 
@@ -189,12 +233,12 @@ def unify(types: Iterable[FormulaType]) -> FormulaType | None:
     if any(t.kind is Kind.ERROR for t in real):
         return ERROR
     if all(t.is_numeric for t in real):
-        return FormulaType(_numeric_kind(t.kind for t in real), _max_scale(*real))
+        return shared(_numeric_kind(t.kind for t in real), _max_scale(*real))
     first = real[0]
     if all(t.kind is first.kind for t in real):
         if first.kind is Kind.REFERENCE and len({t.target for t in real}) > 1:
             return None
-        return FormulaType(first.kind, None, first.target)
+        return shared(first.kind, None, first.target)
     return None
 
 

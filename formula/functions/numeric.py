@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND
 
 from formula.errors import FormulaEvaluationError
 from formula.functions.registry import NUM, Function, Overload, same_as
-from formula.types import FormulaType, Kind, number, unify
+from formula.types import FormulaType, Kind, number, shared, unify
 from formula.values import _WIDE, CTX, MAX_INTEGER_DIGITS, ONE, ZERO, check_range, divide, round_inexact
 
 __all__ = ["FUNCTIONS", "clamp_digits", "power"]
@@ -118,12 +118,12 @@ def _joined(types: Sequence[FormulaType]) -> FormulaType:
     joined = unify(types)
     if joined is None or joined.kind is Kind.NULL:
         return number()
-    return FormulaType(joined.kind)
+    return shared(joined.kind)
 
 
 def _integer_like(types: Sequence[FormulaType]) -> FormulaType:
     t = types[0]
-    return FormulaType(t.kind if t.is_numeric else Kind.NUMBER, 0)
+    return shared(t.kind if t.is_numeric else Kind.NUMBER, 0)
 
 
 def _f(name: str, signature: str, doc: str, *overloads: Overload, **kw) -> Function:

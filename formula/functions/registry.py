@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from formula.types import NUMERIC_KINDS, FormulaType, Kind
+from formula.types import NUMERIC_KINDS, FormulaType, Kind, shared
 
 if TYPE_CHECKING:
     from formula.ast import Call, Typed
@@ -168,7 +168,7 @@ def same_as(index: int) -> Callable[[Sequence[FormulaType]], FormulaType]:
     def rule(types: Sequence[FormulaType]) -> FormulaType:
         t = types[index]
         if t.kind is Kind.NULL:
-            return FormulaType(Kind.NUMBER)
-        return FormulaType(t.kind, None, t.target)
+            return shared(Kind.NUMBER)
+        return shared(t.kind, None, t.target)
 
     return rule
