@@ -34,6 +34,9 @@ _SCOPED_KEYS = frozenset({"ISNEW", "ISCHANGED", "PRIORVALUE", "TODAY", "NOW", "T
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 Closure = Callable[[Any], Any]
+#: Overload key → the _Compiler method compiling it as a special form (None: an ordinary call),
+#: filled in as keys are met.
+_SPECIAL: dict[str, Any] = {}
 #: Python classes whose values a field reader may return as they are (no conversion needed).
 _ALREADY_CANONICAL = {
     Kind.NUMBER: Decimal,
@@ -118,19 +121,20 @@ class CompiledFormula:
 
 def compile_python(checked: CheckedFormula) -> CompiledFormula:
     """Compile a checked formula into a :class:`CompiledFormula` (closures, no ``eval``)."""
-    scoped = any(_needs_scope(node) for node in _walk(checked.tree))
-    compiler = _Compiler(checked, scoped)
-    fn, _ = compiler.compile(checked.tree)
-    return CompiledFormula(checked, fn, scoped)
+    # Most formulas read only the record: compile for that, and start over with the scope
+    # (prior values, globals, clock) on meeting a node that needs it, rather than walking the
+    # tree beforehand to find out.
+    try:
+        fn, _ = _Compiler(checked, False).compile(checked.tree)
+        return CompiledFormula(checked, fn, False)
+    except _NeedsScope:
+        pass
+    fn, _ = _Compiler(checked, True).compile(checked.tree)
+    return CompiledFormula(checked, fn, True)
 
 
-def _walk(node: Typed):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, TApply):
-            stack.extend(current.args)
+class _NeedsScope(Exception):
+    """Raised while compiling without a scope, on a node that needs one (globals, ISNEW, NOW…)."""
 
 
 def _constant_of(part: tuple[Closure, bool]) -> Any:
@@ -142,10 +146,6 @@ def _constant_of(part: tuple[Closure, bool]) -> Any:
         return fn(None)
     except FormulaError:
         return _MISSING
-
-
-def _needs_scope(node: Typed) -> bool:
-    return isinstance(node, TGlobal) or (isinstance(node, TApply) and node.key in _SCOPED_KEYS)
 
 
 def _locate(exc: FormulaError, node: Typed, text: str) -> FormulaError:
@@ -161,15 +161,18 @@ class _Compiler:
 
     def compile(self, node: Typed) -> tuple[Closure, bool]:
         """(closure, is_constant)."""
-        if isinstance(node, TLiteral):
+        cls = node.__class__
+        if cls is TApply:
+            return self.apply(node)
+        if cls is TField:
+            return self.field(node), False
+        if cls is TLiteral:
             value = node.value
             return (lambda s: value), True
-        if isinstance(node, TField):
-            return self.field(node), False
-        if isinstance(node, TGlobal):
+        if cls is TGlobal:
+            if not self.scoped:
+                raise _NeedsScope
             return self.global_value(node), False
-        if isinstance(node, TApply):
-            return self.apply(node)
         raise FormulaCompileError(f"cannot compile {node!r}")  # pragma: no cover
 
     # -- reading values ------------------------------------------------------------------
@@ -260,24 +263,30 @@ class _Compiler:
     # -- operators and functions ---------------------------------------------------------
 
     def apply(self, node: TApply) -> tuple[Closure, bool]:
-        key = node.key
-        special = getattr(self, "_" + key.lower(), None)
+        overload = node.overload
+        key = overload.key
+        special = _SPECIAL.get(key, _MISSING)
+        if special is _MISSING:
+            special = _SPECIAL[key] = getattr(_Compiler, "_" + key.lower(), None)
         if special is not None:
-            return special(node), False
-        parts = [self.compile(arg) for arg in node.args]
+            if not self.scoped and key in _SCOPED_KEYS:
+                raise _NeedsScope
+            return special(self, node), False
+        compile = self.compile
+        parts = [compile(arg) for arg in node.args]
         fns = [fn for fn, _ in parts]
-        info = node.overload.info
-        if "op" in info and node.overload.nulls == "propagate":
+        if overload.nulls == "propagate" and "op" in overload.info:
             fn = self.comparison(node, fns, parts)
         else:
             fn = self.call(node, fns, parts)
-        if all(constant for _, constant in parts):
-            try:
-                value = fn(None)
-            except FormulaError:
+        for _, constant in parts:
+            if not constant:
                 return fn, False
-            return (lambda s: value), True
-        return fn, False
+        try:  # every operand is constant: so is the result, worked out now
+            value = fn(None)
+        except FormulaError:
+            return fn, False
+        return (lambda s: value), True
 
     def comparison(self, node: TApply, fns: list[Closure], parts) -> Closure:
         compare = _COMPARE[node.overload.info["op"]]
