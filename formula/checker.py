@@ -313,7 +313,9 @@ class _Checker:
     def call(self, node: Call) -> Typed:
         function = _FUNCTIONS.get(node.name)
         visitors = _VISITORS
-        args = [visitors[arg.__class__](self, arg) for arg in node.args]
+        args = []
+        for arg in node.args:  # a loop, not a comprehension: Python 3.11 runs those as a call
+            args.append(visitors[arg.__class__](self, arg))
         if function is None:
             suggestion = _suggest(node.name, list(FUNCTIONS))
             return self.fail(
@@ -343,10 +345,21 @@ class _Checker:
                     span = node.args[problem.index].span
                 return self.fail(problem.message, span, hint=problem.hint)
             return new_tapply(result, node.span, overload, tuple(args))
-        types = [arg.type for arg in args]
         # The overload depends only on the argument count and kinds: look it up by them, and
         # choose it (arity, then the first overload that accepts) only for a new combination.
-        key = (function, *[t.kind for t in types])
+        count = len(args)
+        if count == 2:
+            first = args[0].type
+            second = args[1].type
+            types = [first, second]
+            key = (function, first.kind, second.kind)
+        elif count == 1:
+            first = args[0].type
+            types = [first]
+            key = (function, first.kind)
+        else:
+            types = [arg.type for arg in args]
+            key = (function, *[t.kind for t in types])
         overload = _CHOSEN.get(key)
         if overload is None:
             if not function.arity_ok(len(args)):

@@ -185,6 +185,23 @@ class _Compiler:
         fast = _ALREADY_CANONICAL.get(kind)
         zero = self.blank_zero and kind in _NUMERIC
 
+        if len(path) == 1 and fast is not None and not zero:
+            if kind is Kind.BOOLEAN:
+
+                def read(r):
+                    v = r.get(name)
+                    return v if v.__class__ is bool else convert(v, name)
+
+                return read
+
+            def read(r):
+                v = r.get(name)
+                if v is None or v.__class__ is fast:
+                    return v
+                return convert(v, name)
+
+            return read
+
         if len(path) == 1:
 
             def raw(r):
@@ -204,23 +221,6 @@ class _Compiler:
                         raise FormulaEvaluationError(f"cannot follow '{segment}' in {name}: no related record data")
                     current = current.get(segment)
                 return current
-
-        if len(path) == 1 and fast is not None and not zero:
-            if kind is Kind.BOOLEAN:
-
-                def read(r):
-                    v = r.get(name)
-                    return v if v.__class__ is bool else convert(v, name)
-
-                return read
-
-            def read(r):
-                v = r.get(name)
-                if v is None or v.__class__ is fast:
-                    return v
-                return convert(v, name)
-
-            return read
 
         def read(r):
             v = raw(r)
@@ -273,15 +273,21 @@ class _Compiler:
                 raise _NeedsScope
             return special(self, node), False
         compile = self.compile
-        parts = [compile(arg) for arg in node.args]
-        fns = [fn for fn, _ in parts]
+        parts = []
+        fns = []
+        constant = True
+        for arg in node.args:  # a loop, not comprehensions: Python 3.11 runs those as calls
+            part = compile(arg)
+            parts.append(part)
+            fns.append(part[0])
+            if not part[1]:
+                constant = False
         if overload.nulls == "propagate" and "op" in overload.info:
             fn = self.comparison(node, fns, parts)
         else:
             fn = self.call(node, fns, parts)
-        for _, constant in parts:
-            if not constant:
-                return fn, False
+        if not constant:
+            return fn, False
         try:  # every operand is constant: so is the result, worked out now
             value = fn(None)
         except FormulaError:

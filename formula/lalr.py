@@ -64,6 +64,12 @@ _MORE_FIRST = 10
 _MORE_NEXT = 11
 _PARENTHESES = 12
 _GENERIC = 13
+# Shifts into a state that can only reduce: a number or a string literal, reduced at once to
+# the state after it; anything else, shifted and then reduced.
+_SHIFT_NUMBER = 14
+_SHIFT_STRING = 15
+_SHIFT_REDUCE = 16
+_UNIT = ("unit",)  # a unit reduction: the step depends on the state below
 
 _SHAPES = {
     ("number", ("NUMBER",)): _NUMBER,
@@ -155,33 +161,59 @@ class FastParser:
                     self.reduce_on_entry[state] = rule
         self.start = table.start_states["start"]
         self.end = table.end_states["start"]
-        # (state below, top state, token type) → what to do after every unit reduction (``?a: b``,
-        # one per precedence level) has replaced the top state: most steps, done in one look-up.
-        self._after_units: dict[tuple[int, int, str], tuple[int, int, Any]] = {}
+        # state → token type → step, for every step that does not depend on the state below: a
+        # shift (of a literal: straight to the state after reducing it), a reduction other than
+        # a unit one, the end. Other pairs — unit reductions first, or an error — go through
+        # _after_units: (state below, top state, token type) → (top state after every unit
+        # reduction, ``?a: b``, one per precedence level, has replaced it; the step from there).
+        terminals = {str(t.name) for t in lark_parser.terminals} | {"$END"}
+        self.rows: list[dict[str, tuple]] = [{} for _ in range(max(self.actions) + 1)]
+        for state, row in self.actions.items():
+            for symbol in row:
+                if symbol in terminals:
+                    step = self._step(state, symbol)
+                    if step is not None and step is not _UNIT:
+                        self.rows[state][symbol] = step
+        self.rows[self.end]["$END"] = (_ACCEPT,)
+        self._after_units: dict[tuple[int, int, str], tuple[int, tuple]] = {}
         root = lark_parser.parser.lexer.root_lexer
         ignore = set(root.ignore_types)
         # Ignored terminals first, skipped as a prefix of every match (in Lark's sequence they come
         # before any terminal that could start the same way: a comment before '/'); then Lark's
         # terminals in Lark's sequence; then anything else as an error, and the end of the text.
         skipped = "|".join(f"(?:{t.pattern.to_regexp()})" for t in root.terminals if t.name in ignore)
-        terminals = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals if t.name not in ignore)
-        self.scanner = re.compile(f"(?:{skipped})*+(?:{terminals}|(?P<_error>.)|(?P<_end>\\Z))", re.DOTALL)
+        tokens = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals if t.name not in ignore)
+        self.scanner = re.compile(f"(?:{skipped})*+(?:{tokens}|(?P<_error>.)|(?P<_end>\\Z))", re.DOTALL)
         self.keywords = keywords
 
-    def _units(self, below: int, top: int, symbol: str) -> tuple[int, int, Any]:
-        actions = self.actions
+    def _step(self, state: int, symbol: str) -> tuple | None:
+        """What ``symbol`` does in ``state``: a step, _UNIT for a unit reduction, None for an error."""
+        if symbol == "$END" and state == self.end:
+            return (_ACCEPT,)
+        found = self.actions[state].get(symbol)
+        if found is None:
+            return None
+        shift, argument = found
+        if not shift:
+            return _UNIT if argument.unit else (argument.code, argument)
+        rule = self.reduce_on_entry.get(argument)
+        if rule is None:
+            return (_SHIFT, argument)
+        after = rule.goto.get(state)
+        if rule.code == _NUMBER and after is not None:
+            return (_SHIFT_NUMBER, after)
+        if rule.code == _STRING and after is not None:
+            return (_SHIFT_STRING, after)
+        return (_SHIFT_REDUCE, argument, rule)
+
+    def _units(self, below: int, top: int, symbol: str) -> tuple[int, tuple]:
         while True:
-            if symbol == "$END" and top == self.end:
-                return top, _ACCEPT, None
-            found = actions[top].get(symbol)
-            if found is None:
+            step = self._step(top, symbol)
+            if step is None:
                 raise Fallback
-            shift, argument = found
-            if shift:
-                return top, _SHIFT, argument
-            if not argument.unit:
-                return top, argument.code, argument
-            top = argument.goto[below]
+            if step is not _UNIT:
+                return top, step
+            top = self.actions[top][symbol][1].goto[below]
 
     def parse(self, text: str, number: Callable[[str, int], Decimal], string: Callable[[str, int], str]) -> Node:
         """The syntax tree of ``text``; ``number`` and ``string`` read literal tokens (and may raise).
@@ -202,10 +234,14 @@ class FastParser:
                 return _new_span(Span, (start, end, 1, start + 1))
 
         lines = "\n" in text  # else a span is written out: line 1, column = offset + 1
+        rows = self.rows
         after_units = self._after_units
-        reduce_on_entry = self.reduce_on_entry
         symbols = _SYMBOLS
-        states = [-1, self.start]  # -1: a floor, so there is always a state below the top
+        keywords = self.keywords
+        # The stack: ``states`` below, the top state in ``state``; ``values`` holds one tuple per
+        # state above the floor.
+        states = [-1]  # -1: a floor, so there is always a state below the top
+        state = self.start
         values: list[tuple] = []
         for match in self.scanner.finditer(text):
             kind = match.lastgroup
@@ -217,41 +253,49 @@ class FastParser:
             else:
                 start, end = match.span(kind)
             while True:
-                key = (states[-2], states[-1], kind)
-                found = after_units.get(key)
-                if found is None:
-                    found = after_units[key] = self._units(*key)
-                top, code, rule = found
-                states[-1] = top
+                step = rows[state].get(kind)
+                if step is None:
+                    key = (states[-1], state, kind)
+                    found = after_units.get(key)
+                    if found is None:
+                        found = after_units[key] = self._units(*key)
+                    state, step = found
+                code = step[0]
                 if code == _SHIFT:
-                    states.append(rule)
-                    rule = reduce_on_entry.get(rule)
-                    if rule is None:
-                        values.append((text[start:end], start, end, 1, 1))
-                        break
-                    code = rule.code
-                    if code == _NUMBER:
-                        where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
-                        values.append((new_literal(where, "number", number(text[start:end], start)), start, end, 2, 2))
-                        states[-1] = rule.goto[top]
-                        break
-                    if code == _STRING:
-                        where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
-                        values.append((new_literal(where, "text", string(text[start:end], start)), start, end, 2, 2))
-                        states[-1] = rule.goto[top]
-                        break
+                    states.append(state)
+                    state = step[1]
                     values.append((text[start:end], start, end, 1, 1))
+                    break
+                if code == _SHIFT_NUMBER:
+                    where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
+                    values.append((new_literal(where, "number", number(text[start:end], start)), start, end, 2, 2))
+                    states.append(state)
+                    state = step[1]
+                    break
+                if code == _SHIFT_STRING:
+                    where = span(start, end) if lines else _new_span(Span, (start, end, 1, start + 1))
+                    values.append((new_literal(where, "text", string(text[start:end], start)), start, end, 2, 2))
+                    states.append(state)
+                    state = step[1]
+                    break
+                if code == _SHIFT_REDUCE:
+                    states.append(state)
+                    values.append((text[start:end], start, end, 1, 1))
+                    rule = step[2]
+                    code = rule.code
                     shifted = True
                 elif code == _ACCEPT:
                     return values[-1][0]
                 else:
+                    rule = step[1]
                     shifted = False
-                # a reduction by ``rule``
+                # a reduction by ``rule``: pop its values and all its states but the lowest
+                # (the top one is ``state``), then go to the state after it from the one below.
                 if code == _BINARY:
                     right = values.pop()
                     op = values.pop()
                     left = values[-1]
-                    del states[-3:]
+                    del states[-2:]
                     cstart = left[1]
                     cend = right[2]
                     depth = (left[4] if left[4] > right[4] else right[4]) + 1
@@ -262,29 +306,33 @@ class FastParser:
                     symbol = op[0]
                     values[-1] = (new_binary(where, symbols.get(symbol, symbol), left[0], right[0]), cstart, cend, nodes, depth)
                 elif code == _NAME:
-                    token = values[-1]
-                    states.pop()
-                    values[-1] = (self._name(token[0], span(token[1], token[2])), token[1], token[2], 2, 2)
+                    name, cstart, cend, _, _ = values[-1]
+                    where = span(cstart, cend) if lines else _new_span(Span, (cstart, cend, 1, cstart + 1))
+                    lowered = name.lower() if 3 < len(name) < 6 else None  # true, false, null
+                    if lowered is None or (lowered not in keywords and lowered != "null"):
+                        node = new_field_ref(where, (name,))
+                    else:
+                        node = self._name(name, where)
+                    values[-1] = (node, cstart, cend, 2, 2)
                 elif code == _MORE_NEXT:  # previous arguments, ',', expr: grow the list in place
                     expr = values.pop()
                     del values[-1]
                     more = values[-1]
-                    del states[-3:]
+                    del states[-2:]
                     more[0].append(expr[0])
                     depth = more[4] if more[4] > expr[4] else expr[4]
                     values[-1] = (more[0], more[1], expr[2], more[3] + expr[3], depth)
                 elif code == _MORE_FIRST:  # ',', expr
                     expr = values.pop()
-                    del states[-2:]
+                    del states[-1]
                     values[-1] = ([expr[0]], values[-1][1], expr[2], expr[3], expr[4])
                 elif code == _ARGUMENTS_ONE:
                     expr = values[-1]
-                    states.pop()
                     values[-1] = ((expr[0],), expr[1], expr[2], expr[3] + 1, expr[4] + 1)
                 elif code == _ARGUMENTS_MANY:
                     more = values.pop()
                     expr = values[-1]
-                    del states[-2:]
+                    del states[-1]
                     depth = more[4] if more[4] > expr[4] else expr[4]
                     values[-1] = ((expr[0], *more[0]), expr[1], more[2], 1 + expr[3] + more[3], depth + 1)
                 elif code == _CALL:
@@ -292,7 +340,7 @@ class FastParser:
                     arguments = values.pop()
                     del values[-1]
                     name = values[-1]
-                    del states[-4:]
+                    del states[-3:]
                     cstart = name[1]
                     cend = rpar[2]
                     nodes = 2 + arguments[3]
@@ -305,34 +353,26 @@ class FastParser:
                 elif code == _PARENTHESES:
                     rpar = values.pop()
                     expr = values.pop()
-                    del states[-3:]
+                    del states[-2:]
                     values[-1] = (expr[0], values[-1][1], rpar[2], expr[3], expr[4])
                 elif code == _CALL_EMPTY:
                     rpar = values.pop()
                     del values[-1]
                     name = values[-1]
-                    del states[-3:]
+                    del states[-2:]
                     cstart = name[1]
                     cend = rpar[2]
                     where = span(cstart, cend)
                     name_span = _new_span(Span, (cstart, name[2], where[2], where[3]))
                     values[-1] = (new_call(where, name[0].upper(), name_span, ()), cstart, cend, 2, 2)
-                elif code == _NUMBER or code == _STRING:  # pragma: no cover - reduced on entry above
-                    token = values[-1]
-                    states.pop()
-                    where = span(token[1], token[2])
-                    if code == _NUMBER:
-                        node = Literal(where, "number", number(token[0], token[1]))
-                    else:
-                        node = Literal(where, "text", string(token[0], token[1]))
-                    values[-1] = (node, token[1], token[2], 2, 2)
                 else:
                     size = rule.size
                     children = values[-size:]
                     del values[-size:]
-                    del states[-size:]
+                    if size > 1:
+                        del states[1 - size :]
                     values.append(self._reduce(rule, children, span))
-                states.append(rule.goto[states[-1]])
+                state = rule.goto[states[-1]]
                 if shifted:
                     break
         raise Fallback  # pragma: no cover - the end of the text always finishes or fails
