@@ -183,7 +183,10 @@ class _Checker:
         kind = node.kind
         if kind == "number":
             exponent = node.value.as_tuple().exponent
-            return new_tliteral(number(-exponent if exponent < 0 else 0), node.span, node.value)
+            literal_type = _NUMBER_LITERAL_TYPES.get(exponent)
+            if literal_type is None:
+                literal_type = number(-exponent if exponent < 0 else 0)
+            return new_tliteral(literal_type, node.span, node.value)
         if kind == "text":
             return new_tliteral(TEXT, node.span, node.value or None)
         if kind == "boolean":
@@ -407,6 +410,8 @@ class _Checker:
 
 
 _ERROR_KIND = Kind.ERROR
+#: A number literal's exponent (-2 for 1.25) → its type, number(2), for the usual exponents.
+_NUMBER_LITERAL_TYPES = {-scale: number(scale) for scale in range(32)}
 _FUNCTIONS = dict(FUNCTIONS)  # a plain dict: a look-up through the read-only proxy costs more
 _OPERATORS = dict(OPERATORS)
 _AND = FUNCTIONS["AND"]

@@ -88,7 +88,8 @@ class DictResolver:
         self._globals = {key.lower(): value for key, value in (globals or {}).items()}
 
     def field_type(self, object_name: str, field_name: str) -> FormulaType | None:
-        return self._objects.get(object_name, {}).get(field_name)
+        fields = self._objects.get(object_name)
+        return None if fields is None else fields.get(field_name)
 
     def field_names(self, object_name: str) -> Iterable[str]:
         return tuple(self._objects.get(object_name, {}))

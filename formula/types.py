@@ -227,19 +227,45 @@ def unify(types: Iterable[FormulaType]) -> FormulaType | None:
     NULL joins anything; numeric kinds join as in arithmetic; references join when they point
     at the same object; everything else must be the same kind.
     """
-    real = [t for t in types if t.kind is not Kind.NULL]
+    # Loops rather than comprehensions and generators (the checker asks for every IF, CASE,
+    # MAX…; Python 3.11 runs each comprehension as a call).
+    real = []
+    numeric = True
+    for t in types:
+        kind = t.kind
+        if kind is Kind.NULL:
+            continue
+        if kind is Kind.ERROR:
+            return ERROR
+        real.append(t)
+        if kind not in NUMERIC_KINDS:
+            numeric = False
     if not real:
         return NULL
-    if any(t.kind is Kind.ERROR for t in real):
-        return ERROR
-    if all(t.is_numeric for t in real):
-        return shared(_numeric_kind(t.kind for t in real), _max_scale(*real))
     first = real[0]
-    if all(t.kind is first.kind for t in real):
-        if first.kind is Kind.REFERENCE and len({t.target for t in real}) > 1:
+    if numeric:
+        currency = False
+        percent = True
+        scale = first.scale
+        for t in real:
+            kind = t.kind
+            if kind is Kind.CURRENCY:
+                currency = True
+            if kind is not Kind.PERCENT:
+                percent = False
+            if scale is not None:
+                scale = None if t.scale is None else max(scale, t.scale)
+        kind = Kind.CURRENCY if currency else Kind.PERCENT if percent else Kind.NUMBER
+        return shared(kind, scale)
+    kind = first.kind
+    for t in real:
+        if t.kind is not kind:
             return None
-        return shared(first.kind, None, first.target)
-    return None
+    if kind is Kind.REFERENCE:
+        for t in real:
+            if t.target != first.target:
+                return None
+    return shared(kind, None, first.target)
 
 
 def assignable(value: FormulaType, expected: FormulaType) -> bool:
