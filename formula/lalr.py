@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from lark import Lark
+from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
 
 from formula.ast import FieldRef, GlobalRef, Literal, Node, Span, Unary, new_binary, new_call, new_field_ref, new_literal
@@ -181,9 +182,27 @@ class FastParser:
         # Ignored terminals first, skipped as a prefix of every match (in Lark's sequence they come
         # before any terminal that could start the same way: a comment before '/'); then Lark's
         # terminals in Lark's sequence; then anything else as an error, and the end of the text.
+        # A run of one-character terminals next to each other in that sequence (the punctuation)
+        # becomes one character class, its type read from the character: trying them one by one
+        # cost most of the time of matching a token.
         skipped = "|".join(f"(?:{t.pattern.to_regexp()})" for t in root.terminals if t.name in ignore)
-        tokens = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals if t.name not in ignore)
+        alternatives: list[str] = []
+        run: dict[str, str] = {}
+        self.characters: dict[str, str] = {}  # character → terminal, for the runs
+        for terminal in [*(t for t in root.terminals if t.name not in ignore), None]:
+            pattern = terminal.pattern if terminal is not None else None
+            if isinstance(pattern, PatternStr) and len(pattern.value) == 1 and not pattern.flags:
+                run[pattern.value] = terminal.name
+                continue
+            if run:
+                alternatives.append(f"(?P<_run{len(alternatives)}>[{''.join(re.escape(c) for c in run)}])")
+                self.characters.update(run)
+                run = {}
+            if terminal is not None:
+                alternatives.append(f"(?P<{terminal.name}>{pattern.to_regexp()})")
+        tokens = "|".join(alternatives)
         self.scanner = re.compile(f"(?:{skipped})*+(?:{tokens}|(?P<_error>.)|(?P<_end>\\Z))", re.DOTALL)
+        self.special = frozenset(name for name in self.scanner.groupindex if name.startswith("_"))
         self.keywords = keywords
 
     def _step(self, state: int, symbol: str) -> tuple | None:
@@ -238,6 +257,8 @@ class FastParser:
         after_units = self._after_units
         symbols = _SYMBOLS
         keywords = self.keywords
+        special = self.special
+        characters = self.characters
         # The stack: ``states`` below, the top state in ``state``; ``values`` holds one tuple per
         # state above the floor.
         states = [-1]  # -1: a floor, so there is always a state below the top
@@ -245,13 +266,14 @@ class FastParser:
         values: list[tuple] = []
         for match in self.scanner.finditer(text):
             kind = match.lastgroup
-            if kind == "_end":
-                kind = "$END"
-                start = end = len(text)
-            elif kind == "_error":
-                raise Fallback
-            else:
-                start, end = match.span(kind)
+            start, end = match.span(kind)
+            if kind in special:
+                if kind == "_end":  # an empty match at the end of the text
+                    kind = "$END"
+                elif kind == "_error":
+                    raise Fallback
+                else:  # a one-character terminal
+                    kind = characters[text[start]]
             while True:
                 step = rows[state].get(kind)
                 if step is None:
