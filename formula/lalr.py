@@ -202,7 +202,11 @@ class FastParser:
                 alternatives.append(f"(?P<{terminal.name}>{pattern.to_regexp()})")
         tokens = "|".join(alternatives)
         self.scanner = re.compile(f"(?:{skipped})*+(?:{tokens}|(?P<_error>.)|(?P<_end>\\Z))", re.DOTALL)
-        self.special = frozenset(name for name in self.scanner.groupindex if name.startswith("_"))
+        # group number → token type ("$END" for the end of the text); None for the runs and
+        # for an unexpected character, told apart by the character.
+        self.kinds: list[str | None] = [None] * (self.scanner.groups + 1)
+        for name, index in self.scanner.groupindex.items():
+            self.kinds[index] = "$END" if name == "_end" else None if name.startswith("_") else name
         self.keywords = keywords
 
     def _step(self, state: int, symbol: str) -> tuple | None:
@@ -257,7 +261,7 @@ class FastParser:
         after_units = self._after_units
         symbols = _SYMBOLS
         keywords = self.keywords
-        special = self.special
+        kinds = self.kinds
         characters = self.characters
         # The stack: ``states`` below, the top state in ``state``; ``values`` holds one tuple per
         # state above the floor.
@@ -265,15 +269,13 @@ class FastParser:
         state = self.start
         values: list[tuple] = []
         for match in self.scanner.finditer(text):
-            kind = match.lastgroup
-            start, end = match.span(kind)
-            if kind in special:
-                if kind == "_end":  # an empty match at the end of the text
-                    kind = "$END"
-                elif kind == "_error":
+            index = match.lastindex  # the outermost group that matched: a terminal's
+            start, end = match.span(index)
+            kind = kinds[index]
+            if kind is None:  # a one-character terminal, or a character no terminal matches
+                kind = characters.get(text[start])
+                if kind is None:
                     raise Fallback
-                else:  # a one-character terminal
-                    kind = characters[text[start]]
             while True:
                 step = rows[state].get(kind)
                 if step is None:
