@@ -203,3 +203,12 @@ def test_dict_resolver_accepts_types_and_strings():
     assert r.field_type("x", "c") == number(3)
     assert r.global_object("$me") == "x"
     assert r.field_type("x", "zz") is None and list(r.field_names("nope")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "scale"),
+    [("7", 0), ("1.5", 1), ("1.50", 2), (".25", 2), ("00012.30", 2), ("0.000", 3), ("0.0000001", 7), ("0.0000000", 7)],
+)
+def test_a_number_literal_has_the_scale_it_is_written_with(text, scale):
+    # 0.0000001 prints as 1E-7: the scale then comes from the exponent
+    assert check(text).type == number(scale)
