@@ -49,7 +49,7 @@ __all__ = ["Fallback", "FastParser"]
 _SYMBOLS = {"==": "=", "!=": "<>"}
 _new_span = tuple.__new__
 
-# What a (state below, top state, token type) look-up says to do; reductions are their rule's code.
+# What a parser step is (the first item of its tuple); reductions are their rule's code.
 _SHIFT = 0
 _ACCEPT = 1
 # Reductions written out in the loop, by rule shape (the rest are _GENERIC).
@@ -447,4 +447,6 @@ class FastParser:
         if name == "global_ref":
             first, *rest = kept
             return GlobalRef(where, first[0], tuple(token[0] for token in rest))
-        raise Fallback  # pragma: no cover - every other rule of the grammar is written out in the loop
+        # every other rule of the grammar is written out in the loop (literals are reduced on
+        # entering the state after them; if a grammar change ever stops that, Lark parses them)
+        raise Fallback  # pragma: no cover
