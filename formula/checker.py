@@ -320,7 +320,14 @@ class _Checker:
             return self.fail(
                 f"'{op}' cannot join a picklist", node.span, hint="convert it with TEXT(field)"
             )
-        return self.apply(_OPERATORS[op], node, [left, right], op)
+        function = _OPERATORS[op]
+        overload = _CHOSEN.get((function, left_kind, right_kind))
+        if overload is not None:  # as apply() does, for an operator already met with these kinds
+            result = overload.result
+            if result.__class__ is not FormulaType:
+                result = result([left.type, right.type])
+            return new_tapply(result, node.span, overload, (left, right))
+        return self.apply(function, node, [left, right], op)
 
     def call(self, node: Call) -> Typed:
         function = _FUNCTIONS.get(node.name)
