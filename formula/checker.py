@@ -20,8 +20,6 @@ from formula.ast import (
     Literal,
     Node,
     Span,
-    TApply,
-    TField,
     TGlobal,
     TLiteral,
     Typed,
