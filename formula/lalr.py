@@ -10,12 +10,15 @@ positions Lark would give (a node starts at its first child's container, parenth
 How it stays fast:
 
 * the regular expression skips the ignored terminals (whitespace, comments) itself, so the loop
-  only sees real tokens, and reads the end of the text as one more match;
+  only sees real tokens, and reads the end of the text as one more match; the punctuation is
+  one character class, and a token's type comes from the number of the group that matched;
 * a stack value is a plain tuple ``(node or token text, start, end, nodes, depth)``: the node
   (or, for a token, its text), the offsets of its container, and the size and depth of the tree
   Lark would have built for it, which the size limits are checked against;
-* the chains of unit reductions (``?a: b``, one per precedence level) that follow a token are
-  looked up once per (state below, top state, token type) and then replayed in one step;
+* a per-state table keyed by token type gives every step that does not depend on the state
+  below the top (shifts, reductions other than unit ones); the chains of unit reductions
+  (``?a: b``, one per precedence level) that follow a token are worked out once per (state
+  below, top state, token type) and then replayed in one step;
 * a shift into a state that can only reduce (after a number, a string, a call's ``)``…) reduces
   at once, without waiting for the next token: an LR parser never shifts a token that cannot
   follow, so an error is still found, at the same token;
