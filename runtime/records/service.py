@@ -20,7 +20,7 @@ reported missing. A step that finds problems stops the pipeline with a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -115,11 +115,7 @@ class RecordService:
 
     @contextmanager
     def _write(self, actor: Actor, object_name: str | None = None) -> Iterator[WriteContext]:
-        with self.site.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                # Take SQLite's write lock before the first read, so concurrent writers queue
-                # (busy timeout) instead of failing when they upgrade a read lock mid-transaction.
-                connection.execute(sa.update(self.site.platform.counter).where(sa.false()).values(value=0))
+        with self.site.begin() as connection:  # on SQLite, BEGIN IMMEDIATE: the write lock first
             models = self.models()
             ctx = WriteContext(
                 connection=connection,
@@ -384,12 +380,23 @@ class RecordService:
 
     # -- read ------------------------------------------------------------------------------
 
-    def get(self, actor: Actor, object_name: str, record_id: str, *, fields: Sequence[str] | None = None, expand: Sequence[str] = ()) -> dict[str, Any]:
-        """One live record by id; RecordNotFoundError if there is none the actor may read."""
+    def get(
+        self,
+        actor: Actor,
+        object_name: str,
+        record_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] = (),
+        connection: sa.Connection | None = None,
+    ) -> dict[str, Any]:
+        """One live record by id; RecordNotFoundError if there is none the actor may read.
+
+        ``connection``: read through a connection the caller holds (several reads, one checkout)."""
         model = self.model(object_name)
         self._authorise(actor, model, "read")
-        with self.site.engine.connect() as connection:
-            record = self.reader.get(connection, actor, object_name, record_id, fields=fields, expand=expand)
+        with nullcontext(connection) if connection is not None else self.site.engine.connect() as conn:
+            record = self.reader.get(conn, actor, object_name, record_id, fields=fields, expand=expand)
         if record is None:
             raise self._not_found(model, record_id)
         return record
