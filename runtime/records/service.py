@@ -51,7 +51,6 @@ from runtime.records.rules import check_business_type
 from runtime.records.storage import RowMapper, internal_value
 from runtime.records.writes import WriteContext
 
-_COMPUTED = ("auto_number", "formula", "rollup")
 
 
 class RecordService:
@@ -230,19 +229,17 @@ class RecordService:
             record["business_type"] = model.default_business_type
         if model.features.owner and "owner" not in given:
             record["owner"] = ctx.actor.user_id
-        for name, spec in model.fields.items():
-            if name in given or spec.system or not spec.stored or spec.type in _COMPUTED:
+        for name, spec in model.static_defaults:
+            if name in given:
                 continue
-            definition = spec.definition
-            if getattr(definition, "default_formula", None):
-                continue
-            default = getattr(definition, "default", None)
+            default = getattr(spec.definition, "default", None)
             try:
                 record[name] = spec.coerce(default) if spec.coerce is not None else None
             except Invalid as invalid:  # a default the loader let through but the field refuses
                 errors.append(field_error(name, invalid.code, **invalid.params))
-        for name, spec in model.fields.items():
-            if name not in given and getattr(spec.definition, "default_formula", None):
+        for name in model.formula_defaults:
+            if name not in given:
+                spec = model.fields[name]
                 try:
                     value = ctx.formulas.default_value(model, name, record, ctx.actor, ctx.prefetch)
                     record[name] = spec.coerce(_formula_input(value)) if spec.coerce is not None else value
@@ -648,10 +645,5 @@ def _formula_input(value: Any) -> Any:
 
 def _formula_view(model: m.ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]:
     """A record as formulas read it: multi-value fields as tuples, geolocations left out."""
-    view = {}
-    for name, value in record.items():
-        spec = model.fields.get(name)
-        if spec is None or spec.kind in (m.GEOLOCATION, m.JSON_LIST):
-            continue
-        view[name] = tuple(value) if isinstance(value, list) else value
-    return view
+    inputs = model.formula_inputs
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in record.items() if name in inputs}
