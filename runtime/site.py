@@ -6,7 +6,8 @@ one, rebuilding the registry from the metadata store and the tables from the reg
 
 On SQLite the engine is set up so the site behaves like PostgreSQL where it matters: foreign keys
 are enforced (``PRAGMA foreign_keys=ON``), and transactions begin with an explicit ``BEGIN`` so
-DDL is transactional too (pysqlite would otherwise commit before each DDL statement). Functions
+DDL is transactional too (pysqlite would otherwise commit before each DDL statement); write
+transactions (:meth:`Site.begin`) with ``BEGIN IMMEDIATE``. Functions
 the formula layer compiles to are registered on each new connection.
 """
 
