@@ -52,7 +52,6 @@ from runtime.records.storage import RowMapper, internal_value
 from runtime.records.writes import WriteContext
 
 
-
 class RecordService:
     """Creates, reads, changes and deletes records of any object of a site."""
 
