@@ -5,13 +5,19 @@
 Measured in the same run, on a 12-field object (a formula, a validation rule, a picklist):
 
 * GET one record and a 50-row sorted page through the whole HTTP stack (uvicorn in its own process
-  on loopback, an httpx client with keep-alive: HTTP parsing, routing, the identity middleware
-  resolving the bearer token and the user, JSON encoding) against ``RecordService.get`` / ``find``
-  called directly for the same actor: the cost of the web layer;
+  on loopback, a keep-alive client: HTTP parsing, routing, the identity middleware resolving the
+  bearer token and the user, JSON encoding) against ``RecordService.get`` / ``find`` called
+  directly for the same actor: the cost of the web layer;
 * creates per second through the same server (one POST, one pipeline transaction and commit per
-  request) against one-row Core INSERT + COMMIT per row (target ≥ 0.5×);
+  request, one request at a time) against one-row Core INSERT + COMMIT per row (target ≥ 0.5×);
 * a CSV import of N rows (default 10,000; parsed, mapped, through the pipeline, one transaction)
   against Core ``executemany`` of the same, already-typed rows (target ≥ 0.3×).
+
+The client is the standard library's ``http.client`` on one keep-alive connection: the figure is
+the server's, and a heavier client (httpx costs about 0.5 ms of its own per request here) would
+only add its own time to every request on a 2-core machine. Creates and imports are measured in
+interleaved rounds (API, pipeline, Core; then again), and the ratios are the median of the
+rounds' ratios, so a disk or a neighbour that slows down for a while weighs on both sides alike.
 
 SQLite (a new file in a temporary directory) unless ``--url`` names another database, whose
 tables are dropped and recreated.
@@ -20,17 +26,20 @@ tables are dropped and recreated.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import csv
+import datetime as dt
+import http.client
 import io
+import json
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
-import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -125,6 +134,28 @@ def typed_row(index: int, user_id: str, now: dt.datetime) -> dict:
     }
 
 
+class Client:
+    """One keep-alive HTTP/1.1 connection sending JSON (the standard library's, the lightest at hand)."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port)
+        self.headers = {"Accept-Language": "en"}
+
+    def request(self, method: str, path: str, body=None) -> tuple[int, dict]:
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        self.connection.request(method, path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else {}
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def timed(work, repeat: int) -> float:
     """Seconds per call, best of three rounds of ``repeat`` calls."""
     best = float("inf")
@@ -147,7 +178,9 @@ def main() -> None:
     parser.add_argument("--url", help="database URL (default: SQLite in a temporary directory)")
     parser.add_argument("--reads", type=int, default=300)
     parser.add_argument("--creates", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the creates are split into")
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--import-rounds", type=int, default=3)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -194,62 +227,73 @@ def main() -> None:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.1)
+            client = Client(port)
+            token = client.request("POST", "/api/v1/auth/token", {"username": "bench", "password": "bench"})[1]["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
             results = []
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Accept-Language": "en"}) as http:
-                token = http.post("/api/v1/auth/token", json={"username": "bench", "password": "bench"}).json()["access_token"]
-                http.headers["Authorization"] = f"Bearer {token}"
-                target = ids[len(ids) // 2]
-                assert http.get(f"/api/v1/objects/apibench_ticket/records/{target}").status_code == 200
-                http_get = timed(lambda: http.get(f"/api/v1/objects/apibench_ticket/records/{target}"), args.reads)
-                direct_get = timed(lambda: records.get(actor, "apibench_ticket", target), args.reads)
-                results.append(("GET one record", http_get, direct_get, "RecordService.get"))
-                params = {"sort": "-score", "limit": "50", "filter": '{"status": "open"}'}
-                assert len(http.get("/api/v1/objects/apibench_ticket/records", params=params).json()["records"]) == 50
-                http_list = timed(lambda: http.get("/api/v1/objects/apibench_ticket/records", params=params), args.reads // 3)
-                direct_list = timed(lambda: records.find(actor, "apibench_ticket", filter={"status": "open"}, sort=["-score"], limit=50), args.reads // 3)
-                results.append(("GET a 50-row page", http_list, direct_list, "RecordService.find"))
+            target = ids[len(ids) // 2]
+            one = f"/api/v1/objects/apibench_ticket/records/{target}"
+            assert client.request("GET", one)[0] == 200
+            http_get = timed(lambda: client.request("GET", one), args.reads)
+            direct_get = timed(lambda: records.get(actor, "apibench_ticket", target), args.reads)
+            results.append(("GET one record", http_get, direct_get, "RecordService.get"))
+            page = "/api/v1/objects/apibench_ticket/records?sort=-score&limit=50&filter=" + quote('{"status": "open"}')
+            assert len(client.request("GET", page)[1]["records"]) == 50
+            http_list = timed(lambda: client.request("GET", page), args.reads // 3)
+            direct_list = timed(lambda: records.find(actor, "apibench_ticket", filter={"status": "open"}, sort=["-score"], limit=50), args.reads // 3)
+            results.append(("GET a 50-row page", http_list, direct_list, "RecordService.find"))
 
-                # creates: one POST, one pipeline transaction and commit each
+            # creates, in interleaved rounds: through the API (one POST, one pipeline transaction
+            # and commit each), through RecordService.create directly, and Core INSERT + COMMIT
+            table = site.tables["apibench_ticket"]
+            now = dt.datetime.now(dt.timezone.utc)
+            per_round = max(1, args.creates // args.rounds)
+            serial = iter(range(1_000_000, 10_000_000))
+            rounds = []
+            for _ in range(args.rounds):
+                bodies = [json_row(next(serial)) for _ in range(per_round)]
                 start = time.perf_counter()
-                for index in range(args.creates):
-                    response = http.post("/api/v1/objects/apibench_ticket/records", json=json_row(100_000 + index))
-                    assert response.status_code == 201, response.text
-                api_rate = args.creates / (time.perf_counter() - start)
+                for body in bodies:
+                    status, answer = client.request("POST", "/api/v1/objects/apibench_ticket/records", body)
+                    assert status == 201, answer
+                api_rate = per_round / (time.perf_counter() - start)
+                bodies = [json_row(next(serial)) for _ in range(per_round)]
+                start = time.perf_counter()
+                for body in bodies:
+                    records.create(actor, "apibench_ticket", body)
+                direct_rate = per_round / (time.perf_counter() - start)
+                rows = [typed_row(next(serial), user["id"], now) for _ in range(per_round)]
+                start = time.perf_counter()
+                for row in rows:
+                    with engine.begin() as connection:
+                        connection.execute(sa.insert(table), row)
+                core_rate = per_round / (time.perf_counter() - start)
+                rounds.append((api_rate, direct_rate, core_rate))
+            client.close()
         finally:
             server.terminate()
             server.wait()
 
-        start = time.perf_counter()
-        for index in range(args.creates):
-            records.create(actor, "apibench_ticket", json_row(150_000 + index))
-        direct_rate = args.creates / (time.perf_counter() - start)
-
-        table = site.tables["apibench_ticket"]
-        now = dt.datetime.now(dt.timezone.utc)
-        rows = [typed_row(200_000 + index, user["id"], now) for index in range(args.creates)]
-        start = time.perf_counter()
-        for row in rows:
+        # CSV import against Core executemany, in interleaved rounds
+        imports = []
+        for _ in range(args.import_rounds):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(FIELDS)
+            for _ in range(args.import_rows):
+                row = json_row(next(serial))
+                writer.writerow([("true" if row[name] else "false") if name == "active" else row[name] for name in FIELDS])
+            data = buffer.getvalue().encode("utf-8")
+            start = time.perf_counter()
+            result = import_csv(records, actor, "apibench_ticket", data)
+            import_seconds = time.perf_counter() - start
+            assert result.created == args.import_rows, result
+            typed = [typed_row(next(serial), user["id"], now) for _ in range(args.import_rows)]
+            start = time.perf_counter()
             with engine.begin() as connection:
-                connection.execute(sa.insert(table), row)
-        core_rate = args.creates / (time.perf_counter() - start)
-
-        # CSV import against Core executemany
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(FIELDS)
-        for index in range(args.import_rows):
-            row = json_row(300_000 + index)
-            writer.writerow([("true" if row[name] else "false") if name == "active" else row[name] for name in FIELDS])
-        data = buffer.getvalue().encode("utf-8")
-        start = time.perf_counter()
-        result = import_csv(records, actor, "apibench_ticket", data)
-        import_seconds = time.perf_counter() - start
-        assert result.created == args.import_rows, result
-        typed = [typed_row(400_000 + index, user["id"], now) for index in range(args.import_rows)]
-        start = time.perf_counter()
-        with engine.begin() as connection:
-            connection.execute(sa.insert(table), typed)
-        core_seconds = time.perf_counter() - start
+                connection.execute(sa.insert(table), typed)
+            core_seconds = time.perf_counter() - start
+            imports.append((args.import_rows / import_seconds, args.import_rows / core_seconds))
         site.dispose()
 
     import importlib.util
@@ -261,11 +305,15 @@ def main() -> None:
     print(f"{'case':<24}{'through the API':>18}{'direct':>14}{'ratio':>9}  baseline")
     for name, http_seconds, direct_seconds, baseline in results:
         print(f"{name:<24}{http_seconds * 1e3:>15.2f} ms{direct_seconds * 1e3:>11.2f} ms{http_seconds / direct_seconds:>8.2f}×  {baseline}")
-    print(f"{'creates per second':<24}{api_rate:>18.0f}{core_rate:>14.0f}{api_rate / core_rate:>8.2f}×  Core INSERT + COMMIT per row (target ≥ 0.5×)")
-    print(f"{'  (pipeline alone)':<24}{direct_rate:>18.0f}{core_rate:>14.0f}{direct_rate / core_rate:>8.2f}×  RecordService.create per row, no HTTP")
-    import_rate, core_import_rate = args.import_rows / import_seconds, args.import_rows / core_seconds
-    print(f"{'CSV import rows/s':<24}{import_rate:>18.0f}{core_import_rate:>14.0f}{import_rate / core_import_rate:>8.2f}×  Core executemany (target ≥ 0.3×)")
-
+    median = statistics.median
+    api, direct, core = (median(values) for values in zip(*rounds))
+    print(f"creates: {args.rounds} rounds of {per_round}; rates are medians, ratios the median of the rounds' ratios")
+    print(f"{'creates per second':<24}{api:>18.0f}{core:>14.0f}{median(a / c for a, _, c in rounds):>8.2f}×  Core INSERT + COMMIT per row (target ≥ 0.5×)")
+    print(f"{'  (pipeline alone)':<24}{direct:>18.0f}{core:>14.0f}{median(d / c for _, d, c in rounds):>8.2f}×  RecordService.create per row, no HTTP")
+    print("  rounds (API / pipeline / Core per second): " + "; ".join(f"{a:.0f} / {d:.0f} / {c:.0f}" for a, d, c in rounds))
+    import_rate, core_import_rate = (median(values) for values in zip(*imports))
+    print(f"{'CSV import rows/s':<24}{import_rate:>18.0f}{core_import_rate:>14.0f}{median(i / c for i, c in imports):>8.2f}×  Core executemany (target ≥ 0.3×)")
+    print("  rounds (import / Core rows per second): " + "; ".join(f"{i:.0f} / {c:.0f}" for i, c in imports))
 
 if __name__ == "__main__":
     main()

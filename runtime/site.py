@@ -6,7 +6,8 @@ one, rebuilding the registry from the metadata store and the tables from the reg
 
 On SQLite the engine is set up so the site behaves like PostgreSQL where it matters: foreign keys
 are enforced (``PRAGMA foreign_keys=ON``), and transactions begin with an explicit ``BEGIN`` so
-DDL is transactional too (pysqlite would otherwise commit before each DDL statement). Functions
+DDL is transactional too (pysqlite would otherwise commit before each DDL statement); write
+transactions (:meth:`Site.begin`) with ``BEGIN IMMEDIATE``. Functions
 the formula layer compiles to are registered on each new connection.
 """
 
@@ -29,6 +30,8 @@ __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_
 
 #: where ``tessera db`` keeps its database when no URL is given (relative to the working directory)
 DEFAULT_DATABASE_URL = "sqlite:///tessera.sqlite"
+#: the execution option :meth:`Site.begin` sets: a write transaction (``BEGIN IMMEDIATE`` on SQLite)
+WRITE_OPTION = "tessera_write"
 
 
 @dataclass
@@ -43,9 +46,16 @@ class Site:
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
-        """A connection in a transaction: committed when the block ends, rolled back on error."""
-        with self.engine.begin() as connection:
-            yield connection
+        """A connection in a write transaction: committed when the block ends, rolled back on error.
+
+        On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock before
+        its first read, so concurrent writers queue (busy timeout) instead of failing when they
+        would upgrade a read lock half-way through.
+        """
+        with self.engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
 
     def table(self, object_name: str) -> sa.Table:
         """The table of ``object_name``; KeyError names the object if it is not installed."""
@@ -98,7 +108,7 @@ def _on_sqlite_connect(dbapi_connection, connection_record) -> None:
 
 
 def _on_sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 def configure_engine(url_or_engine: str | sa.Engine) -> sa.Engine:

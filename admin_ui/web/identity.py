@@ -110,21 +110,29 @@ class IdentityMiddleware:
         await self.app(scope, receive, send)
 
     def _resolve(self, token: str | None, session_secret: str | None) -> dict[str, Any]:
-        """Who presents this token or session cookie (one trip to the thread pool for both lookups)."""
+        """Who presents this token or session cookie (one trip to the thread pool and one
+        connection for both lookups)."""
         state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
-        if token is not None:
-            user_id = self.services.auth.token_user(token) if token else None
-            if user_id is not None:
-                state.update(auth="token", token=token, user=self._user(user_id))
-        elif session_secret:
-            session = self.services.auth.session(session_secret)
-            if session is not None:
-                state.update(auth="session", csrf_token=session.csrf_token, session_secret=session_secret, user=self._user(session.user_id))
+        services = self.services
+        with services.site.engine.connect() as connection:
+            if token is not None:
+                user_id = services.auth.token_user(token, connection=connection) if token else None
+                if user_id is not None:
+                    state.update(auth="token", token=token, user=self._user(user_id, connection))
+            elif session_secret:
+                session = services.auth.session(session_secret, connection=connection)
+                if session is not None:
+                    state.update(
+                        auth="session",
+                        csrf_token=session.csrf_token,
+                        session_secret=session_secret,
+                        user=self._user(session.user_id, connection),
+                    )
         return state
 
-    def _user(self, user_id: str) -> dict[str, Any] | None:
+    def _user(self, user_id: str, connection) -> dict[str, Any] | None:
         try:
-            return self.services.records.get(SYSTEM, "user", user_id)
+            return self.services.records.get(SYSTEM, "user", user_id, connection=connection)
         except RecordError:
             return None
 

@@ -91,6 +91,7 @@ class Authenticator:
             parallelism=self.settings.argon2_parallelism,
         )
         self._decoy_hash: str | None = None
+        self._lookups: dict[str, tuple[tuple[sa.Table, sa.Table], sa.Select]] = {}
 
     @property
     def _decoy(self) -> str:
@@ -124,6 +125,21 @@ class Authenticator:
     def _active_user(self) -> sa.ColumnElement[bool]:
         user = self._user
         return sa.and_(user.c.deleted_at.is_(None), sa.func.coalesce(user.c.active, sa.true()) == sa.true())
+
+    def _lookup(self, table: sa.Table, hash_column: str, *columns: str) -> sa.Select:
+        """The SELECT that finds the live row behind a presented secret's hash, joined to an active
+        user; built once per table version, since every request runs one (SQLAlchemy then reuses
+        its compiled form)."""
+        user = self._user
+        cached = self._lookups.get(hash_column)
+        if cached is None or cached[0] != (table, user):
+            statement = (
+                sa.select(*(table.c[name] for name in columns))
+                .select_from(table.join(user, user.c.id == table.c.user_id))
+                .where(table.c[hash_column] == sa.bindparam("digest"), table.c.revoked_at.is_(None), self._active_user())
+            )
+            cached = self._lookups[hash_column] = ((table, user), statement)
+        return cached[1]
 
     # -- passwords -------------------------------------------------------------------------
 
@@ -213,17 +229,13 @@ class Authenticator:
             )
         return Grant(secret, user_id, expires, csrf)
 
-    def session(self, secret: str) -> SessionInfo | None:
+    def session(self, secret: str, *, connection: sa.Connection | None = None) -> SessionInfo | None:
         """The live session behind ``secret``, or None (unknown, expired, revoked, user disabled)."""
         if not secret:
             return None
-        table, user = self._session, self._user
-        with self.site.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(table.c.user_id, table.c.csrf_token, table.c.expires_at)
-                .select_from(table.join(user, user.c.id == table.c.user_id))
-                .where(table.c.id_hash == _digest(secret), table.c.revoked_at.is_(None), self._active_user())
-            ).first()
+        statement = self._lookup(self._session, "id_hash", "user_id", "csrf_token", "expires_at")
+        with self._reading(connection) as conn:
+            row = conn.execute(statement, {"digest": _digest(secret)}).first()
         if row is None or _aware(row.expires_at) <= self.clock():
             return None
         return SessionInfo(row.user_id, row.csrf_token)
@@ -248,17 +260,13 @@ class Authenticator:
             conn.execute(sa.insert(self._token).values(token_hash=_digest(secret), user_id=user_id, created_at=now, expires_at=expires))
         return Grant(secret, user_id, expires)
 
-    def token_user(self, secret: str) -> str | None:
+    def token_user(self, secret: str, *, connection: sa.Connection | None = None) -> str | None:
         """The user id of a live token, or None (unknown, expired, revoked, user disabled)."""
         if not secret:
             return None
-        table, user = self._token, self._user
-        with self.site.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(table.c.user_id, table.c.expires_at)
-                .select_from(table.join(user, user.c.id == table.c.user_id))
-                .where(table.c.token_hash == _digest(secret), table.c.revoked_at.is_(None), self._active_user())
-            ).first()
+        statement = self._lookup(self._token, "token_hash", "user_id", "expires_at")
+        with self._reading(connection) as conn:
+            row = conn.execute(statement, {"digest": _digest(secret)}).first()
         if row is None or _aware(row.expires_at) <= self.clock():
             return None
         return row.user_id
@@ -292,3 +300,6 @@ class Authenticator:
         if connection is not None:
             return nullcontext(connection)
         return self.site.begin()
+
+    def _reading(self, connection: sa.Connection | None):
+        return nullcontext(connection) if connection is not None else self.site.engine.connect()

@@ -65,6 +65,11 @@ class SelectScope:
         self._join_list.append((alias, on))
         return alias
 
+    @property
+    def joined(self) -> bool:
+        """Whether the statement joins any table to the base (its joins may carry access conditions)."""
+        return bool(self._join_list)
+
     def from_clause(self) -> sa.FromClause:
         joined = self.base
         for alias, on in self._join_list:

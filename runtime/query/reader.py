@@ -27,6 +27,8 @@ State = Literal["live", "deleted", "any"]
 #: computes formula fields in Python: (connection, actor, object name, field names, record) → values
 FormulaValues = Callable[[sa.Connection, Actor, str, list[str], dict[str, Any]], dict[str, Any]]
 MAX_PAGE = 1000
+#: statements ``get`` keeps (per object, field list, expansion, state and readable fields)
+MAX_CACHED_STATEMENTS = 2000
 DEFAULT_COUNT_CAP = 10_000
 
 
@@ -90,7 +92,15 @@ class RecordReader:
     def scope(self, actor: Actor, object_name: str, operation: Operation = "read", *, state: State = "live") -> tuple[SelectScope, list[sa.ColumnElement[bool]]]:
         """The table scope and WHERE clauses every read of ``object_name`` for ``actor`` starts from."""
         table = self._tables()[object_name]
-        scope = SelectScope(
+        scope = self._scope(actor, object_name, table)
+        where = self._state_where(table, state)
+        predicate = self.access.predicate(actor, object_name, table, operation)
+        if predicate is not None:
+            where.append(predicate)
+        return scope, where
+
+    def _scope(self, actor: Actor, object_name: str, table: sa.Table) -> SelectScope:
+        return SelectScope(
             self.models,
             self._tables(),
             object_name,
@@ -98,15 +108,14 @@ class RecordReader:
             self.formula_sql,
             guard=lambda target, alias: self.access.predicate(actor, target, alias, "read"),
         )
-        where: list[sa.ColumnElement[bool]] = []
+
+    @staticmethod
+    def _state_where(table: sa.Table, state: State) -> list[sa.ColumnElement[bool]]:
         if state == "live":
-            where.append(table.c.deleted_at.is_(None))
-        elif state == "deleted":
-            where.append(table.c.deleted_at.is_not(None))
-        predicate = self.access.predicate(actor, object_name, table, operation)
-        if predicate is not None:
-            where.append(predicate)
-        return scope, where
+            return [table.c.deleted_at.is_(None)]
+        if state == "deleted":
+            return [table.c.deleted_at.is_not(None)]
+        return []
 
     # -- selection -----------------------------------------------------------------------
 
@@ -253,16 +262,21 @@ class RecordReader:
         state: State = "live",
     ) -> dict[str, Any] | None:
         """One record by id, or None when there is no such record the actor may read."""
-        # The statement is built once per shape and reused (SQLAlchemy caches its compiled form).
-        # Under a security policy one actor's rows, fields and joined records differ from the
-        # next actor's, so statements are shared only with no policy in force or for platform
-        # jobs, never across users.
+        # The statement is built once per shape and reused (SQLAlchemy caches its compiled form);
+        # the actor's row predicate is added to it on each call. A statement that joins other
+        # tables (expansions, cross-object formulas) carries the actor's access condition on each
+        # join, so it is built for that call only, unless no policy is in force or the actor is a
+        # platform job. Without joins, what differs between actors is which fields they may read,
+        # which is part of the key.
+        table = self._tables()[object_name]
         visible = self.access.readable_fields(actor, object_name)
-        key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state, visible)
+        predicate = self.access.predicate(actor, object_name, table, "read")
         shared = actor.system or isinstance(self.access, AllowAll)
-        cached = self._statements.get(key) if shared else None
+        key = (object_name, tuple(fields) if fields is not None else None, tuple(expand), state, visible, shared)
+        cached = self._statements.get(key)
         if cached is None:
-            scope, where = self.scope(actor, object_name, "read", state=state)
+            scope = self._scope(actor, object_name, table)
+            where = self._state_where(table, state)
             outputs = self._outputs(scope, object_name, fields, expand, actor)
             statement = (
                 sa.select(*self._columns(outputs))
@@ -270,9 +284,13 @@ class RecordReader:
                 .where(*where, scope.base.c.id == sa.bindparam("record_id"))
             )
             cached = (statement, outputs)
-            if shared and not scope.guarded and self.access.predicate(actor, object_name, scope.base, "read") is None:
+            if not scope.joined or (shared and not scope.guarded):
+                if len(self._statements) >= MAX_CACHED_STATEMENTS:  # shapes come from callers' field lists
+                    self._statements.clear()
                 self._statements[key] = cached
         statement, outputs = cached
+        if predicate is not None:
+            statement = statement.where(predicate)
         row = connection.execute(statement, {"record_id": record_id}).first()
         return None if row is None else self._finish(connection, actor, object_name, outputs, [row])[0]
 

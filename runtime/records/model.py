@@ -100,6 +100,36 @@ class ObjectModel:
             if getattr(spec.definition, "required", False) or spec.type == "master_detail"
         )
 
+    @functools.cached_property
+    def required_stored(self) -> tuple[str, ...]:
+        """The stored fields a record must fill whatever its business type, in field sequence
+        (auto numbers, roll-ups and checkboxes are never blank)."""
+        return tuple(
+            name
+            for name, spec in self.fields.items()
+            if name in self.required_fields and spec.stored and spec.type not in ("auto_number", "rollup", "checkbox")
+        )
+
+    @functools.cached_property
+    def static_defaults(self) -> tuple[tuple[str, FieldSpec], ...]:
+        """Fields a new record takes a declared default for (a value, not a formula) when not given."""
+        return tuple(
+            (name, spec)
+            for name, spec in self.fields.items()
+            if not spec.system and spec.stored and spec.type not in ("auto_number", "formula", "rollup")
+            and not getattr(spec.definition, "default_formula", None)
+        )
+
+    @functools.cached_property
+    def formula_defaults(self) -> tuple[str, ...]:
+        """Fields a new record takes a default formula's value for when not given, in field sequence."""
+        return tuple(name for name, spec in self.fields.items() if getattr(spec.definition, "default_formula", None))
+
+    @functools.cached_property
+    def formula_inputs(self) -> frozenset[str]:
+        """The fields formulas read from a record (geolocations and JSON lists are not formula values)."""
+        return frozenset(name for name, spec in self.fields.items() if spec.kind not in (GEOLOCATION, JSON_LIST))
+
     @property
     def name_field(self) -> str:
         return self.definition.name_field

@@ -39,11 +39,13 @@ def check_references(ctx: WriteContext, model: m.ObjectModel, records: Sequence[
             if target not in ctx.tables:
                 continue
             table = ctx.table(target)
+            statement = _lookup_statement(table)
             # a record the actor may not read cannot be linked to: it answers as missing
             access = ctx.reader.access.predicate(ctx.actor, target, table, "read")
-            visible = [access] if access is not None else []
+            if access is not None:
+                statement = statement.where(access)
             for chunk in _chunks(sorted(wanted - set(found))):
-                rows = ctx.connection.execute(sa.select(table.c.id, table.c.deleted_at).where(table.c.id.in_(chunk), *visible))
+                rows = ctx.connection.execute(statement, {"ids": chunk})
                 found.update({row.id: (target, row.deleted_at) for row in rows})
         target_label = ctx.models.get(spec.targets[0]).definition.label if spec.targets[0] in ctx.models else spec.targets[0]
         for index, record in enumerate(records):
@@ -56,6 +58,20 @@ def check_references(ctx: WriteContext, model: m.ObjectModel, records: Sequence[
             elif hit[1] is not None:
                 errors[index].append(field_error(name, "lookup_deleted", target=target_label, value=value))
     return errors
+
+
+_LOOKUPS: dict[sa.Table, sa.Select] = {}
+
+
+def _lookup_statement(table: sa.Table) -> sa.Select:
+    """Which of a list of ids (the ``ids`` parameter) exist in ``table``, and whether each is deleted;
+    built once per table (a reload builds new tables), since every write with a reference runs it."""
+    statement = _LOOKUPS.get(table)
+    if statement is None:
+        if len(_LOOKUPS) > 1000:  # tables of replaced metadata versions
+            _LOOKUPS.clear()
+        statement = _LOOKUPS[table] = sa.select(table.c.id, table.c.deleted_at).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+    return statement
 
 
 def _chunks(values: list, size: int = 500):

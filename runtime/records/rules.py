@@ -37,14 +37,15 @@ def check_business_type(
             business_type = None
     old = old or {}
 
-    required = model.required_fields
     if business_type is not None and business_type.required_fields:
-        required = required | set(business_type.required_fields)
-    for name in model.fields:
-        if name in required and record.get(name) in _BLANK:
-            spec = model.fields[name]
-            if spec.stored and spec.type not in ("auto_number", "rollup", "checkbox"):
-                errors.append(field_error(name, "required"))
+        required = model.required_fields | set(business_type.required_fields)
+        for name in model.fields:
+            if name in required and record.get(name) in _BLANK:
+                spec = model.fields[name]
+                if spec.stored and spec.type not in ("auto_number", "rollup", "checkbox"):
+                    errors.append(field_error(name, "required"))
+    else:
+        errors.extend(field_error(name, "required") for name in model.required_stored if record.get(name) in _BLANK)
 
     stage_field = model.definition.stage_field
     staged = business_type is not None and bool(business_type.stages) and stage_field

@@ -20,7 +20,7 @@ reported missing. A step that finds problems stops the pipeline with a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -50,8 +50,6 @@ from runtime.records.messages import field_error
 from runtime.records.rules import check_business_type
 from runtime.records.storage import RowMapper, internal_value
 from runtime.records.writes import WriteContext
-
-_COMPUTED = ("auto_number", "formula", "rollup")
 
 
 class RecordService:
@@ -115,11 +113,7 @@ class RecordService:
 
     @contextmanager
     def _write(self, actor: Actor, object_name: str | None = None) -> Iterator[WriteContext]:
-        with self.site.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                # Take SQLite's write lock before the first read, so concurrent writers queue
-                # (busy timeout) instead of failing when they upgrade a read lock mid-transaction.
-                connection.execute(sa.update(self.site.platform.counter).where(sa.false()).values(value=0))
+        with self.site.begin() as connection:  # on SQLite, BEGIN IMMEDIATE: the write lock first
             models = self.models()
             ctx = WriteContext(
                 connection=connection,
@@ -234,19 +228,17 @@ class RecordService:
             record["business_type"] = model.default_business_type
         if model.features.owner and "owner" not in given:
             record["owner"] = ctx.actor.user_id
-        for name, spec in model.fields.items():
-            if name in given or spec.system or not spec.stored or spec.type in _COMPUTED:
+        for name, spec in model.static_defaults:
+            if name in given:
                 continue
-            definition = spec.definition
-            if getattr(definition, "default_formula", None):
-                continue
-            default = getattr(definition, "default", None)
+            default = getattr(spec.definition, "default", None)
             try:
                 record[name] = spec.coerce(default) if spec.coerce is not None else None
             except Invalid as invalid:  # a default the loader let through but the field refuses
                 errors.append(field_error(name, invalid.code, **invalid.params))
-        for name, spec in model.fields.items():
-            if name not in given and getattr(spec.definition, "default_formula", None):
+        for name in model.formula_defaults:
+            if name not in given:
+                spec = model.fields[name]
                 try:
                     value = ctx.formulas.default_value(model, name, record, ctx.actor, ctx.prefetch)
                     record[name] = spec.coerce(_formula_input(value)) if spec.coerce is not None else value
@@ -384,12 +376,23 @@ class RecordService:
 
     # -- read ------------------------------------------------------------------------------
 
-    def get(self, actor: Actor, object_name: str, record_id: str, *, fields: Sequence[str] | None = None, expand: Sequence[str] = ()) -> dict[str, Any]:
-        """One live record by id; RecordNotFoundError if there is none the actor may read."""
+    def get(
+        self,
+        actor: Actor,
+        object_name: str,
+        record_id: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] = (),
+        connection: sa.Connection | None = None,
+    ) -> dict[str, Any]:
+        """One live record by id; RecordNotFoundError if there is none the actor may read.
+
+        ``connection``: read through a connection the caller holds (several reads, one checkout)."""
         model = self.model(object_name)
         self._authorise(actor, model, "read")
-        with self.site.engine.connect() as connection:
-            record = self.reader.get(connection, actor, object_name, record_id, fields=fields, expand=expand)
+        with nullcontext(connection) if connection is not None else self.site.engine.connect() as conn:
+            record = self.reader.get(conn, actor, object_name, record_id, fields=fields, expand=expand)
         if record is None:
             raise self._not_found(model, record_id)
         return record
@@ -641,10 +644,5 @@ def _formula_input(value: Any) -> Any:
 
 def _formula_view(model: m.ObjectModel, record: Mapping[str, Any]) -> dict[str, Any]:
     """A record as formulas read it: multi-value fields as tuples, geolocations left out."""
-    view = {}
-    for name, value in record.items():
-        spec = model.fields.get(name)
-        if spec is None or spec.kind in (m.GEOLOCATION, m.JSON_LIST):
-            continue
-        view[name] = tuple(value) if isinstance(value, list) else value
-    return view
+    inputs = model.formula_inputs
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in record.items() if name in inputs}

@@ -21,6 +21,7 @@ class RowMapper:
         self.model = model
         self.table = table
         self.geolocations = tuple(name for name, spec in model.fields.items() if spec.kind == m.GEOLOCATION)
+        self._column_names = frozenset(table.c.keys())
         self.stored = tuple(
             name for name, spec in model.fields.items() if spec.stored and name in table.c and spec.kind != m.GEOLOCATION
         )
@@ -40,7 +41,8 @@ class RowMapper:
 
     def to_row(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Column values for the given record values (only the fields present)."""
-        row = {name: value for name, value in values.items() if name in self.table.c}
+        columns = self._column_names
+        row = {name: value for name, value in values.items() if name in columns}
         for name in self.geolocations:
             if name in values:
                 pair = values[name]

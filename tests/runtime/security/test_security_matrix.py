@@ -253,3 +253,28 @@ def test_profiles_decide_objects_and_admin(org):
     assert org.policy.object_permissions(org.actor("ned"), "sec_deal") == {"create": True, "read": True, "edit": True, "delete": True}
     assert "sec_deal" in org.policy.readable_objects(org.actor("ned"))
     assert set(org.policy.readable_objects(org.actor("admin"))) == set(org.site.registry.objects)
+
+
+def test_one_record_reads_are_not_shared_between_actors(org):
+    """``get`` reuses its statement across actors: each actor's rows and each expansion's access
+    condition must still be their own, whoever asked first (the admin goes first here)."""
+    admin = org.actor("admin")
+    people = org.service.find(admin, "sec_person", limit=10).records
+    assert people
+    for username in ["admin"] + sorted(set(PRINCIPALS) - {"admin", "gone"}):
+        actor = org.actor(username)
+        for name, record_id in org.deals.items():
+            if name in READ[username]:
+                assert org.service.get(actor, "sec_deal", record_id)["name"] == name
+            else:
+                with pytest.raises(RecordNotFoundError):
+                    org.service.get(actor, "sec_deal", record_id)
+        for person in people:
+            if not _reads_person(username, person["name"]):
+                with pytest.raises(RecordNotFoundError):
+                    org.service.get(actor, "sec_person", person["id"], expand=["deal"])
+                continue
+            expanded = org.service.get(actor, "sec_person", person["id"], expand=["deal"])["deal"]
+            deal_name = next(name for name, record_id in org.deals.items() if record_id == person["deal"])
+            assert expanded["id"] == person["deal"]
+            assert expanded["name"] == (deal_name if deal_name in READ[username] else None), (username, person["name"])
