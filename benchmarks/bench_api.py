@@ -98,6 +98,49 @@ from admin_ui.web.settings import Settings
 uvicorn.run(create_app(Settings(database_url=sys.argv[1], initialise=False)), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
+# The floor: the least a Python web server can do for one create, on the same machine, database,
+# table and uvicorn: read the body, parse the JSON, one Core INSERT + COMMIT on a worker thread,
+# answer 201 with the row as JSON. No authentication, validation, history or read-back. What
+# the API costs above it is the platform's; what this costs above a Core commit is the web's.
+BARE_SERVER = """
+import asyncio, concurrent.futures, datetime as dt, json, sys
+from decimal import Decimal
+import sqlalchemy as sa
+import uvicorn
+from runtime.ids import new_id
+from runtime.site import configure_engine
+
+engine = configure_engine(sys.argv[1])
+insert = sa.insert(sa.Table("apibench_ticket", sa.MetaData(), autoload_with=engine))
+owner = sys.argv[3]
+pool = concurrent.futures.ThreadPoolExecutor(4)
+
+def write(data):
+    now = dt.datetime.now(dt.timezone.utc)
+    row = dict(data, price=Decimal(data["price"]), due_on=dt.date.fromisoformat(data["due_on"]), id=new_id(), owner=owner,
+               business_type=None, created_by=owner, updated_by=owner, created_at=now, updated_at=now, version=1, deleted_at=None)
+    with engine.begin() as connection:
+        connection.execute(insert, row)
+    return row
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    row = await asyncio.get_running_loop().run_in_executor(pool, write, json.loads(body))
+    answer = json.dumps(row, default=str).encode()
+    await send({"type": "http.response.start", "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
+    await send({"type": "http.response.body", "body": answer})
+
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
 FIELDS = ["name", "code", "email", "quantity", "score", "price", "due_on", "active", "status"]
 
 
@@ -173,6 +216,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_server(script: str, *args: str) -> tuple[subprocess.Popen, int]:
+    """A uvicorn server running ``script`` in its own process, once it accepts connections."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", script, args[0], str(port), *args[1:]], cwd=str(Path(__file__).resolve().parent.parent))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, port
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise SystemExit("a benchmark server did not start") from None
+            time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="database URL (default: SQLite in a temporary directory)")
@@ -211,23 +270,12 @@ def main() -> None:
         actor = Actor(user_id=user["id"], language="en")
         ids = records.bulk_create(actor, "apibench_ticket", [json_row(index) for index in range(2000)])
 
-        # the server in a process of its own, as deployed: client and server do not share a GIL
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, url, str(port)],
-            cwd=str(Path(__file__).resolve().parent.parent),
-        )
+        # the servers in processes of their own, as deployed: client and server do not share a GIL
+        server, port = start_server(SERVER, url)
+        bare, bare_port = start_server(BARE_SERVER, url, user["id"])
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.1)
             client = Client(port)
+            bare_client = Client(bare_port)
             token = client.request("POST", "/api/v1/auth/token", {"username": "bench", "password": "bench"})[1]["access_token"]
             client.headers["Authorization"] = f"Bearer {token}"
             results = []
@@ -244,7 +292,8 @@ def main() -> None:
             results.append(("GET a 50-row page", http_list, direct_list, "RecordService.find"))
 
             # creates, in interleaved rounds: through the API (one POST, one pipeline transaction
-            # and commit each), through RecordService.create directly, and Core INSERT + COMMIT
+            # and commit each), through RecordService.create directly, through the bare server
+            # (one POST, one Core INSERT + COMMIT each) and Core INSERT + COMMIT
             table = site.tables["apibench_ticket"]
             now = dt.datetime.now(dt.timezone.utc)
             per_round = max(1, args.creates // args.rounds)
@@ -262,17 +311,25 @@ def main() -> None:
                 for body in bodies:
                     records.create(actor, "apibench_ticket", body)
                 direct_rate = per_round / (time.perf_counter() - start)
+                bodies = [json_row(next(serial)) for _ in range(per_round)]
+                start = time.perf_counter()
+                for body in bodies:
+                    status, answer = bare_client.request("POST", "/", body)
+                    assert status == 201, answer
+                bare_rate = per_round / (time.perf_counter() - start)
                 rows = [typed_row(next(serial), user["id"], now) for _ in range(per_round)]
                 start = time.perf_counter()
                 for row in rows:
                     with engine.begin() as connection:
                         connection.execute(sa.insert(table), row)
                 core_rate = per_round / (time.perf_counter() - start)
-                rounds.append((api_rate, direct_rate, core_rate))
+                rounds.append((api_rate, direct_rate, bare_rate, core_rate))
             client.close()
+            bare_client.close()
         finally:
-            server.terminate()
-            server.wait()
+            for process in (server, bare):
+                process.terminate()
+                process.wait()
 
         # CSV import against Core executemany, in interleaved rounds
         imports = []
@@ -306,11 +363,12 @@ def main() -> None:
     for name, http_seconds, direct_seconds, baseline in results:
         print(f"{name:<24}{http_seconds * 1e3:>15.2f} ms{direct_seconds * 1e3:>11.2f} ms{http_seconds / direct_seconds:>8.2f}×  {baseline}")
     median = statistics.median
-    api, direct, core = (median(values) for values in zip(*rounds))
+    api, direct, bare_rate, core = (median(values) for values in zip(*rounds))
     print(f"creates: {args.rounds} rounds of {per_round}; rates are medians, ratios the median of the rounds' ratios")
-    print(f"{'creates per second':<24}{api:>18.0f}{core:>14.0f}{median(a / c for a, _, c in rounds):>8.2f}×  Core INSERT + COMMIT per row (target ≥ 0.5×)")
-    print(f"{'  (pipeline alone)':<24}{direct:>18.0f}{core:>14.0f}{median(d / c for _, d, c in rounds):>8.2f}×  RecordService.create per row, no HTTP")
-    print("  rounds (API / pipeline / Core per second): " + "; ".join(f"{a:.0f} / {d:.0f} / {c:.0f}" for a, d, c in rounds))
+    print(f"{'creates per second':<24}{api:>18.0f}{core:>14.0f}{median(a / c for a, _, _, c in rounds):>8.2f}×  Core INSERT + COMMIT per row (target ≥ 0.5×)")
+    print(f"{'  (pipeline alone)':<24}{direct:>18.0f}{core:>14.0f}{median(d / c for _, d, _, c in rounds):>8.2f}×  RecordService.create per row, no HTTP")
+    print(f"{'  (bare server)':<24}{bare_rate:>18.0f}{core:>14.0f}{median(b / c for _, _, b, c in rounds):>8.2f}×  the floor: JSON in, one Core INSERT + COMMIT, JSON out")
+    print("  rounds (API / pipeline / bare server / Core per second): " + "; ".join(f"{a:.0f} / {d:.0f} / {b:.0f} / {c:.0f}" for a, d, b, c in rounds))
     import_rate, core_import_rate = (median(values) for values in zip(*imports))
     print(f"{'CSV import rows/s':<24}{import_rate:>18.0f}{core_import_rate:>14.0f}{median(i / c for i, c in imports):>8.2f}×  Core executemany (target ≥ 0.3×)")
     print("  rounds (import / Core rows per second): " + "; ".join(f"{i:.0f} / {c:.0f}" for i, c in imports))
