@@ -9,7 +9,10 @@ can rely on:
     ``runtime.auth.Authenticator``), ``settings`` and ``templates`` (Jinja2, autoescaping, loading
     from ``admin_ui/web/templates``).
 
-``request.state`` (filled for every request by :class:`admin_ui.web.identity.IdentityMiddleware`):
+``request.state`` (filled for every request by :class:`admin_ui.web.identity.IdentityMiddleware`;
+under ``/api/`` a bearer token is resolved by the endpoint wrapper of
+``admin_ui.web.api.context``, which every API route must use, in the endpoint's own worker-thread
+hop — ``create_app`` refuses an API route without it):
     ``user`` — the signed-in user's record, or None;
     ``actor`` — the runtime ``Actor`` (user id, language, time zone) to pass to ``records``;
     ``language`` — ``"en"`` or ``"zh"`` (Accept-Language, else the user's setting, else en);
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -44,7 +48,7 @@ from starlette.templating import Jinja2Templates
 
 from admin_ui.web import auth_routes
 from admin_ui.web.api import routes as api_routes
-from admin_ui.web.identity import IdentityMiddleware
+from admin_ui.web.identity import DEFERRED_PREFIX, IdentityMiddleware, resolve_pending
 from admin_ui.web.responses import error
 from admin_ui.web.settings import Settings
 from runtime.auth import Authenticator
@@ -120,8 +124,20 @@ async def _http_error(request: Request, problem: Exception) -> Response:
     if not request.url.path.startswith("/api/"):
         return PlainTextResponse(problem.detail, status_code=problem.status_code, headers=problem.headers)
     code, en, zh = _HTTP_ERRORS.get(problem.status_code, ("http_error", str(problem.detail), str(problem.detail)))
+    if getattr(request.state, "pending_token", None) is not None:  # the signed-in user's language
+        await run_in_threadpool(resolve_pending, request)
     language = getattr(request.state, "language", "en")
     return error(problem.status_code, code, en, zh, language, headers=problem.headers)
+
+
+def _check_api_routes(routes: list[BaseRoute]) -> None:
+    """Every route under /api/ must resolve the bearer token the identity middleware defers there
+    (``admin_ui.web.api.context.endpoint`` or ``async_endpoint``); without it the route would see
+    every token caller as anonymous."""
+    for route in routes:
+        path = getattr(route, "path", "")
+        if path.startswith(DEFERRED_PREFIX) and not getattr(getattr(route, "endpoint", None), "resolves_identity", False):
+            raise TypeError(f"the API route {path} must be wrapped with admin_ui.web.api.context.endpoint")
 
 
 def create_app(settings: Settings | None = None, *, site: Site | None = None, security=None) -> Starlette:
@@ -133,6 +149,7 @@ def create_app(settings: Settings | None = None, *, site: Site | None = None, se
     settings = settings or Settings()
     services = build_services(settings, site, security)
     routes = [*api_routes.routes(), *auth_routes.routes(), *_page_routes()]
+    _check_api_routes(routes)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(IdentityMiddleware, services=services)],

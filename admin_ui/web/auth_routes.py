@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import read_json, services_of
+from admin_ui.web.api.context import endpoint, json_body, services_of
 from admin_ui.web.responses import JSONResponse, error, unauthenticated
 from runtime.auth import AuthError, LoginLocked
 
@@ -97,10 +97,10 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def create_token(request: Request) -> Response:
+def create_token(request: Request) -> Response:
     services = services_of(request)
     language = request.state.language
-    body = await read_json(request)
+    body = json_body(request)
     if isinstance(body, Response):
         return body
     if not isinstance(body, dict):
@@ -109,28 +109,28 @@ async def create_token(request: Request) -> Response:
         if not isinstance(body.get(name), str) or not body.get(name):
             return error(422, "required", f"'{name}' is required (a string).", f"必须提供 '{name}'（字符串）。", language, field=name)
     try:
-        user_id = await run_in_threadpool(services.auth.authenticate, body["username"], body["password"])
+        user_id = services.auth.authenticate(body["username"], body["password"])
     except LoginLocked as problem:
         return error(429, problem.code, problem.message_en, problem.message_zh, language, headers={"Retry-After": str(problem.retry_after)})
     except AuthError as problem:
         return error(401, problem.code, problem.message_en, problem.message_zh, language)
-    grant = await run_in_threadpool(services.auth.issue_token, user_id)
+    grant = services.auth.issue_token(user_id)
     return JSONResponse(
         {"access_token": grant.secret, "token_type": "bearer", "expires_at": grant.expires_at.isoformat()},
         headers={"Cache-Control": "no-store"},
     )
 
 
-async def revoke_token(request: Request) -> Response:
+def revoke_token(request: Request) -> Response:
     services = services_of(request)
     token = request.state.token
     if request.state.auth != "token" or not token:
         return unauthenticated(request.state.language)
-    await run_in_threadpool(services.auth.revoke_token, token)
+    services.auth.revoke_token(token)
     return Response(status_code=204)
 
 
-async def me(request: Request) -> Response:
+def me(request: Request) -> Response:
     """Who the request is from: the user record, how they signed in, and the session's CSRF token
     (scripts on our pages send it back as X-CSRF-Token)."""
     if request.state.user is None:
@@ -148,7 +148,7 @@ def routes() -> list[Route]:
         Route(LOGIN_PATH, login_form, methods=["GET"], name="login_form"),
         Route(LOGIN_PATH, login, methods=["POST"], name="login"),
         Route("/logout", logout, methods=["POST"], name="logout"),
-        Route("/api/v1/auth/token", create_token, methods=["POST"], name="api_create_token"),
-        Route("/api/v1/auth/token", revoke_token, methods=["DELETE"], name="api_revoke_token"),
-        Route("/api/v1/auth/me", me, methods=["GET"], name="api_me"),
+        Route("/api/v1/auth/token", endpoint(create_token), methods=["POST"], name="api_create_token"),
+        Route("/api/v1/auth/token", endpoint(revoke_token), methods=["DELETE"], name="api_revoke_token"),
+        Route("/api/v1/auth/me", endpoint(me), methods=["GET"], name="api_me"),
     ]

@@ -13,6 +13,13 @@ A bearer token (``Authorization: Bearer …``) is used alone when present: the s
 then ignored, and CSRF does not apply, since a browser never adds that header on its own. A
 request authenticated by the session cookie with an unsafe method (anything but GET, HEAD,
 OPTIONS) must carry the session's CSRF token, or it is refused with 403 before any route runs.
+
+Under ``/api/`` a bearer token is not looked up here: ``request.state.pending_token`` holds it,
+and the API endpoint wrapper (:func:`admin_ui.web.api.context.endpoint`) resolves it with
+:func:`resolve_pending` in the same worker-thread hop as the endpoint's own database work, so an
+API call crosses to the thread pool once rather than twice. Until then the request's state is an
+anonymous caller's (``user`` None), so a route that forgot to resolve it refuses rather than
+trusts; :func:`admin_ui.web.app.create_app` refuses to build an app with such a route.
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ CSRF_FIELD = "csrf_token"
 LANGUAGES = ("en", "zh")
 #: unsafe requests that use no ambient authority (they carry a username and password)
 CSRF_EXEMPT = frozenset({("POST", "/login"), ("POST", "/api/v1/auth/token")})
+#: where a bearer token is resolved by the endpoint, in its own worker-thread hop
+DEFERRED_PREFIX = "/api/"
+
+
+def _anonymous() -> dict[str, Any]:
+    return {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None, "pending_token": None}
 
 
 def accepted_language(header: str | None) -> str | None:
@@ -82,19 +95,14 @@ class IdentityMiddleware:
         request = Request(scope)
         token = bearer_token(headers)
         session_secret = None if token is not None else request.cookies.get(self.services.settings.session_cookie)
-        if token is None and not session_secret:
-            state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
+        if token is not None and scope["path"].startswith(DEFERRED_PREFIX):
+            state = _anonymous()
+            state["pending_token"] = token
+        elif token is None and not session_secret:
+            state = _anonymous()
         else:
-            state = await run_in_threadpool(self._resolve, token, session_secret)
-        user = state["user"]
-        if user is None:
-            state.update(auth=None, csrf_token=None, session_secret=None, token=None)
-        language = accepted_language(headers.get("accept-language")) or (user or {}).get("language") or "en"
-        language = language if language in LANGUAGES else "en"
-        state["language"] = language
-        state["actor"] = Actor(
-            user_id=user["id"] if user else None, language=language, time_zone=_zone(user)
-        )
+            state = await run_in_threadpool(resolve, self.services, token, session_secret)
+        _complete(state, headers)
         scope.setdefault("state", {}).update(state)
 
         if state["auth"] == "session" and scope["method"] not in SAFE_METHODS and (scope["method"], scope["path"]) not in CSRF_EXEMPT:
@@ -103,38 +111,60 @@ class IdentityMiddleware:
                 response = error(
                     403, "csrf_failed",
                     "The form has expired or did not come from this site; reload the page and try again.",
-                    "表单已过期或并非来自本站，请刷新页面后重试。", language,
+                    "表单已过期或并非来自本站，请刷新页面后重试。", state["language"],
                 )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _resolve(self, token: str | None, session_secret: str | None) -> dict[str, Any]:
-        """Who presents this token or session cookie (one trip to the thread pool and one
-        connection for both lookups)."""
-        state: dict[str, Any] = {"user": None, "auth": None, "csrf_token": None, "session_secret": None, "token": None}
-        services = self.services
-        with services.site.engine.connect() as connection:
-            if token is not None:
-                user_id = services.auth.token_user(token, connection=connection) if token else None
-                if user_id is not None:
-                    state.update(auth="token", token=token, user=self._user(user_id, connection))
-            elif session_secret:
-                session = services.auth.session(session_secret, connection=connection)
-                if session is not None:
-                    state.update(
-                        auth="session",
-                        csrf_token=session.csrf_token,
-                        session_secret=session_secret,
-                        user=self._user(session.user_id, connection),
-                    )
-        return state
 
-    def _user(self, user_id: str, connection) -> dict[str, Any] | None:
-        try:
-            return self.services.records.get(SYSTEM, "user", user_id, connection=connection)
-        except RecordError:
-            return None
+def resolve(services, token: str | None, session_secret: str | None) -> dict[str, Any]:
+    """Who presents this token or session cookie: the request state's identity keys (one
+    connection for both lookups; call it in a worker thread)."""
+    state = _anonymous()
+    with services.site.engine.connect() as connection:
+        if token is not None:
+            user_id = services.auth.token_user(token, connection=connection) if token else None
+            if user_id is not None:
+                state.update(auth="token", token=token, user=_user(services, user_id, connection))
+        elif session_secret:
+            session = services.auth.session(session_secret, connection=connection)
+            if session is not None:
+                state.update(
+                    auth="session",
+                    csrf_token=session.csrf_token,
+                    session_secret=session_secret,
+                    user=_user(services, session.user_id, connection),
+                )
+    if state["user"] is None:
+        state.update(auth=None, csrf_token=None, session_secret=None, token=None)
+    return state
+
+
+def resolve_pending(request: Request) -> None:
+    """Resolve the bearer token the middleware left in ``request.state.pending_token`` (in a
+    worker thread: it reads the database); nothing to do when there is none."""
+    token = request.state.pending_token
+    if token is None:
+        return
+    state = resolve(request.app.state.services, token, None)
+    _complete(state, request.headers)
+    request.scope["state"].update(state)
+
+
+def _user(services, user_id: str, connection) -> dict[str, Any] | None:
+    try:
+        return services.records.get(SYSTEM, "user", user_id, connection=connection)
+    except RecordError:
+        return None
+
+
+def _complete(state: dict[str, Any], headers: Headers) -> None:
+    """Add the language and the runtime actor for the state's user (or the anonymous caller)."""
+    user = state["user"]
+    language = accepted_language(headers.get("accept-language")) or (user or {}).get("language") or "en"
+    state["language"] = language = language if language in LANGUAGES else "en"
+    state["actor"] = Actor(user_id=user["id"] if user else None, language=language, time_zone=_zone(user))
 
 
 def _zone(user: dict[str, Any] | None) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import require_user, services_of, unknown_object
+from admin_ui.web.api.context import endpoint, require_user, services_of, unknown_object
 from admin_ui.web.responses import JSONResponse, error
 from runtime.records.context import SYSTEM, Actor
 
@@ -18,7 +17,7 @@ def _find_user(services, key: str) -> str | None:
     return page.records[0]["id"] if page.records else None
 
 
-async def explain(request: Request) -> Response:
+def explain(request: Request) -> Response:
     if (refused := require_user(request)) is not None:
         return refused
     services, actor, language = services_of(request), request.state.actor, request.state.language
@@ -30,13 +29,13 @@ async def explain(request: Request) -> Response:
     key = request.query_params.get("user")
     if not key:
         return error(400, "required", "Give the user to explain for: ?user=<id or username>.", "请指定用户：?user=<用户 ID 或用户名>。", language, field="user")
-    user_id = await run_in_threadpool(_find_user, services, key)
+    user_id = _find_user(services, key)
     if user_id is None:
         return error(404, "unknown_user", f"There is no user '{key}'.", f"不存在用户 '{key}'。", language, field="user")
     subject = Actor(user_id=user_id, language=language)
-    explanation = await run_in_threadpool(services.security.explain, subject, name, record_id)
+    explanation = services.security.explain(subject, name, record_id)
     return JSONResponse(explanation)
 
 
 def routes() -> list[Route]:
-    return [Route("/api/v1/access/{object}/{id}/explain", explain, methods=["GET"], name="api_explain_access")]
+    return [Route("/api/v1/access/{object}/{id}/explain", endpoint(explain), methods=["GET"], name="api_explain_access")]

@@ -1,23 +1,75 @@
-"""What every API endpoint does first: find the services, require a user, read the body, map errors."""
+"""What every API endpoint does first: find the services, resolve the caller, require a user, read
+the body, map errors.
+
+An API endpoint is a plain function ``handler(request) -> Response`` wrapped with
+:func:`endpoint`: the wrapper reads the request body on the event loop, then runs, in one worker
+thread, the bearer-token lookup the identity middleware deferred
+(:func:`admin_ui.web.identity.resolve_pending`) and the handler itself, whose database calls are
+blocking. A runtime ``RecordError`` the handler lets through becomes the API's error response.
+An endpoint that must stay a coroutine (it reads a multipart form) is wrapped with
+:func:`async_endpoint` instead, which resolves the caller in a hop of its own first.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from admin_ui.web.identity import resolve_pending
 from admin_ui.web.responses import error, error_response, unauthenticated
 from runtime.errors import RecordError
 
-T = TypeVar("T")
+#: methods whose body the endpoint wrapper reads before the hop
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def services_of(request: Request):
     return request.app.state.services
+
+
+def endpoint(handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint running ``handler`` (and the caller's lookup) in one worker-thread hop."""
+
+    @functools.wraps(handler)
+    async def run(request: Request) -> Response:
+        body: bytes | None = b""
+        if request.method in BODY_METHODS:
+            try:
+                body = await request.body()
+            except ClientDisconnect:
+                body = None
+        request.state.body = body
+        return await run_in_threadpool(_handle, handler, request)
+
+    run.resolves_identity = True  # type: ignore[attr-defined]
+    return run
+
+
+def _handle(handler: Callable[[Request], Response], request: Request) -> Response:
+    resolve_pending(request)
+    try:
+        return handler(request)
+    except RecordError as problem:
+        return error_response(problem, request.state.language)
+
+
+def async_endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A coroutine endpoint, called once the caller is resolved (a hop of its own when deferred)."""
+
+    @functools.wraps(handler)
+    async def run(request: Request) -> Response:
+        if request.state.pending_token is not None:
+            await run_in_threadpool(resolve_pending, request)
+        return await handler(request)
+
+    run.resolves_identity = True  # type: ignore[attr-defined]
+    return run
 
 
 def require_user(request: Request) -> Response | None:
@@ -34,12 +86,11 @@ def unknown_object(request: Request, name: str) -> Response | None:
     return error(404, "unknown_object", f"There is no object '{name}'.", f"不存在对象 '{name}'。", request.state.language, field=None)
 
 
-async def read_json(request: Request) -> Any:
-    """The JSON body, or a 400 response saying why it is not JSON."""
+def json_body(request: Request) -> Any:
+    """The JSON body an :func:`endpoint` read, or a 400 (413) response saying why it is not JSON."""
     language = request.state.language
-    try:
-        raw = await request.body()
-    except ClientDisconnect:
+    raw = request.state.body
+    if raw is None:
         return error(400, "invalid_json", "The request body was not received.", "未收到请求体。", language)
     if len(raw) > services_of(request).settings.max_body_bytes:
         return error(413, "too_large", "The request body is too large.", "请求体过大。", language)
@@ -48,11 +99,3 @@ async def read_json(request: Request) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError) as problem:
         detail = problem.msg if isinstance(problem, json.JSONDecodeError) else "not UTF-8"
         return error(400, "invalid_json", f"The body is not valid JSON ({detail}).", f"请求体不是有效的 JSON（{detail}）。", language)
-
-
-async def call(request: Request, work: Callable[[], T], *, if_match: bool = False) -> T | Response:
-    """Run a runtime call in the thread pool; its RecordError becomes the error response."""
-    try:
-        return await run_in_threadpool(work)
-    except RecordError as problem:
-        return error_response(problem, request.state.language, if_match=if_match)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import require_user, services_of, unknown_object
+from admin_ui.web.api.context import endpoint, require_user, services_of, unknown_object
 from admin_ui.web.responses import JSONResponse, error
 from metadata.generated_layouts import generated_layout
 
@@ -109,15 +108,13 @@ def describe_data(services, actor, name: str) -> dict[str, Any]:
     }
 
 
-async def list_objects(request: Request) -> Response:
+def list_objects(request: Request) -> Response:
     if (refused := require_user(request)) is not None:
         return refused
-    services, actor = services_of(request), request.state.actor
-    objects = await run_in_threadpool(list_objects_data, services, actor)
-    return JSONResponse({"objects": objects})
+    return JSONResponse({"objects": list_objects_data(services_of(request), request.state.actor)})
 
 
-async def describe_object(request: Request) -> Response:
+def describe_object(request: Request) -> Response:
     if (refused := require_user(request)) is not None:
         return refused
     name = request.path_params["object"]
@@ -128,11 +125,11 @@ async def describe_object(request: Request) -> Response:
         return error(
             403, "object_forbidden", f"You may not read '{name}' records.", f"你没有查看 '{name}' 记录的权限。", request.state.language
         )
-    return JSONResponse(await run_in_threadpool(describe_data, services, actor, name))
+    return JSONResponse(describe_data(services, actor, name))
 
 
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/objects", list_objects, methods=["GET"], name="api_list_objects"),
-        Route("/api/v1/objects/{object}", describe_object, methods=["GET"], name="api_describe_object"),
+        Route("/api/v1/objects", endpoint(list_objects), methods=["GET"], name="api_list_objects"),
+        Route("/api/v1/objects/{object}", endpoint(describe_object), methods=["GET"], name="api_describe_object"),
     ]

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import services_of
+from admin_ui.web.api.context import endpoint, services_of
 from admin_ui.web.responses import JSONResponse
 from runtime.records import model as m
 
@@ -313,11 +313,11 @@ def document(services) -> dict[str, Any]:
     return cache[1]
 
 
-async def openapi_json(request: Request) -> Response:
+def openapi_json(request: Request) -> Response:
     return JSONResponse(document(services_of(request)))
 
 
-async def openapi_page(request: Request) -> Response:
+def openapi_page(request: Request) -> Response:
     services = services_of(request)
     spec = document(services)
     operations = []
@@ -344,6 +344,6 @@ async def openapi_page(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/openapi.json", openapi_json, methods=["GET"], name="api_openapi"),
-        Route("/api/docs", openapi_page, methods=["GET"], name="api_docs"),
+        Route("/api/v1/openapi.json", endpoint(openapi_json), methods=["GET"], name="api_openapi"),
+        Route("/api/docs", endpoint(openapi_page), methods=["GET"], name="api_docs"),
     ]

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import call, read_json, require_user, services_of, unknown_object
-from admin_ui.web.responses import JSONResponse, error
+from admin_ui.web.api.context import endpoint, json_body, require_user, services_of, unknown_object
+from admin_ui.web.responses import JSONResponse, error, error_response
+from runtime.errors import RecordError
 
 PREFIX = "/api/v1/objects/{object}/records"
 
@@ -77,95 +78,84 @@ def parse_if_match(request: Request) -> int | None | Response:
     )
 
 
-async def list_records(request: Request) -> Response:
+def list_records(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     query = parse_list_query(request)
     if isinstance(query, Response):
         return query
-    services, actor, name = services_of(request), request.state.actor, request.path_params["object"]
-    page = await call(request, lambda: services.records.find(actor, name, **query))
-    if isinstance(page, Response):
-        return page
+    page = services_of(request).records.find(request.state.actor, request.path_params["object"], **query)
     return JSONResponse({"records": page.records, "next_cursor": page.next_cursor})
 
 
-async def create_record(request: Request) -> Response:
+def create_record(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
-    body = await read_json(request)
+    body = json_body(request)
     if isinstance(body, Response):
         return body
-    services, actor, name = services_of(request), request.state.actor, request.path_params["object"]
-    record = await call(request, lambda: services.records.create(actor, name, body))
-    if isinstance(record, Response):
-        return record
+    name = request.path_params["object"]
+    record = services_of(request).records.create(request.state.actor, name, body)
     headers = {"Location": f"/api/v1/objects/{name}/records/{record['id']}", **_etag(record)}
     return JSONResponse(record, status_code=201, headers=headers)
 
 
-async def get_record(request: Request) -> Response:
+def get_record(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
-    services, actor = services_of(request), request.state.actor
-    name, record_id = request.path_params["object"], request.path_params["id"]
     params = request.query_params
     fields = [part.strip() for part in params["fields"].split(",") if part.strip()] if params.get("fields") else None
     expand = [part.strip() for part in params["expand"].split(",") if part.strip()] if params.get("expand") else ()
-    record = await call(request, lambda: services.records.get(actor, name, record_id, fields=fields, expand=expand))
-    if isinstance(record, Response):
-        return record
+    record = services_of(request).records.get(
+        request.state.actor, request.path_params["object"], request.path_params["id"], fields=fields, expand=expand
+    )
     return JSONResponse(record, headers=_etag(record))
 
 
-async def update_record(request: Request) -> Response:
+def update_record(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     version = parse_if_match(request)
     if isinstance(version, Response):
         return version
-    body = await read_json(request)
+    body = json_body(request)
     if isinstance(body, Response):
         return body
-    services, actor = services_of(request), request.state.actor
-    name, record_id = request.path_params["object"], request.path_params["id"]
-    record = await call(request, lambda: services.records.update(actor, name, record_id, body, version=version), if_match=version is not None)
-    if isinstance(record, Response):
-        return record
+    try:
+        record = services_of(request).records.update(
+            request.state.actor, request.path_params["object"], request.path_params["id"], body, version=version
+        )
+    except RecordError as problem:
+        return error_response(problem, request.state.language, if_match=version is not None)
     return JSONResponse(record, headers=_etag(record))
 
 
-async def delete_record(request: Request) -> Response:
+def delete_record(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     version = parse_if_match(request)
     if isinstance(version, Response):
         return version
-    services, actor = services_of(request), request.state.actor
-    name, record_id = request.path_params["object"], request.path_params["id"]
-    result = await call(request, lambda: services.records.delete(actor, name, record_id, version=version), if_match=version is not None)
-    if isinstance(result, Response):
-        return result
+    try:
+        services_of(request).records.delete(request.state.actor, request.path_params["object"], request.path_params["id"], version=version)
+    except RecordError as problem:
+        return error_response(problem, request.state.language, if_match=version is not None)
     return Response(status_code=204)
 
 
-async def restore_record(request: Request) -> Response:
+def restore_record(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
-    services, actor = services_of(request), request.state.actor
-    name, record_id = request.path_params["object"], request.path_params["id"]
-    record = await call(request, lambda: services.records.restore(actor, name, record_id))
-    if isinstance(record, Response):
-        return record
+    record = services_of(request).records.restore(request.state.actor, request.path_params["object"], request.path_params["id"])
     return JSONResponse(record, headers=_etag(record))
 
 
 def routes() -> list[Route]:
     return [
-        Route(PREFIX, list_records, methods=["GET"], name="api_list_records"),
-        Route(PREFIX, create_record, methods=["POST"], name="api_create_record"),
-        Route(PREFIX + "/{id}", get_record, methods=["GET"], name="api_get_record"),
-        Route(PREFIX + "/{id}", update_record, methods=["PATCH"], name="api_update_record"),
-        Route(PREFIX + "/{id}", delete_record, methods=["DELETE"], name="api_delete_record"),
-        Route(PREFIX + "/{id}/restore", restore_record, methods=["POST"], name="api_restore_record"),
+        Route(PREFIX, endpoint(list_records), methods=["GET"], name="api_list_records"),
+        Route(PREFIX, endpoint(create_record), methods=["POST"], name="api_create_record"),
+        Route(PREFIX + "/{id}", endpoint(get_record), methods=["GET"], name="api_get_record"),
+        Route(PREFIX + "/{id}", endpoint(update_record), methods=["PATCH"], name="api_update_record"),
+        Route(PREFIX + "/{id}", endpoint(delete_record), methods=["DELETE"], name="api_delete_record"),
+        Route(PREFIX + "/{id}/restore", endpoint(restore_record), methods=["POST"], name="api_restore_record"),
     ]

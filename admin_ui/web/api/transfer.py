@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from admin_ui.web.api.context import call, require_user, services_of, unknown_object
+from admin_ui.web.api.context import async_endpoint, endpoint, require_user, services_of, unknown_object
 from admin_ui.web.api.records import parse_list_query
 from admin_ui.web.responses import JSONResponse, error, error_response
 from runtime.errors import RecordError
@@ -62,17 +62,15 @@ async def import_records(request: Request) -> Response:
     return JSONResponse(result.as_dict(request.state.language))
 
 
-async def export_records(request: Request) -> Response:
+def export_records(request: Request) -> Response:
     if (refused := require_user(request) or unknown_object(request, request.path_params["object"])) is not None:
         return refused
     query = parse_list_query(request)
     if isinstance(query, Response):
         return query
-    services, actor, name = services_of(request), request.state.actor, request.path_params["object"]
+    name = request.path_params["object"]
     headers = "label" if request.query_params.get("headers") == "label" else "api_name"
-    chunks = await call(request, lambda: export_csv(services.records, actor, name, filter=query.get("filter"), fields=query.get("fields"), headers=headers))
-    if isinstance(chunks, Response):
-        return chunks
+    chunks = export_csv(services_of(request).records, request.state.actor, name, filter=query.get("filter"), fields=query.get("fields"), headers=headers)
     return StreamingResponse(
         chunks,
         media_type="text/csv; charset=utf-8",
@@ -82,6 +80,6 @@ async def export_records(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/objects/{object}/import", import_records, methods=["POST"], name="api_import"),
-        Route("/api/v1/objects/{object}/export", export_records, methods=["GET"], name="api_export"),
+        Route("/api/v1/objects/{object}/import", async_endpoint(import_records), methods=["POST"], name="api_import"),
+        Route("/api/v1/objects/{object}/export", endpoint(export_records), methods=["GET"], name="api_export"),
     ]

@@ -116,3 +116,44 @@ def test_language_follows_accept_language_then_the_users_setting(client, make_us
     assert client.get("/api/v1/auth/me", headers=headers).json()["language"] == "zh"
     assert client.get("/api/v1/auth/me", headers={**headers, "Accept-Language": "en-GB,en;q=0.8"}).json()["language"] == "en"
     assert client.get("/api/v1/auth/me", headers={**headers, "Accept-Language": "fr, zh;q=0.5, en;q=0.4"}).json()["language"] == "zh"
+
+
+def test_a_token_is_resolved_in_the_endpoints_own_thread_hop(client, make_user, bearer, monkeypatch):
+    """Under /api/ the bearer token is looked up by the endpoint, in the same worker-thread call as
+    its own work: one lookup and one hop per request. A routing error there still answers in the
+    caller's language, and a revoked token is refused."""
+    from admin_ui.web import identity
+    from admin_ui.web.api import context
+
+    user = make_user(language="zh")
+    headers = bearer(client, user["username"])
+    client.headers.pop("Accept-Language")
+    lookups, hops = [], []
+    resolve, hop = identity.resolve, context.run_in_threadpool
+    monkeypatch.setattr(identity, "resolve", lambda *args: lookups.append(args) or resolve(*args))
+    for module in (identity, context):
+        monkeypatch.setattr(module, "run_in_threadpool", lambda *args: hops.append(args) or hop(*args))
+    response = client.post("/api/v1/objects/department/records", json={"name": "Hop"}, headers=headers)
+    assert response.status_code in (201, 403), response.text  # signed in: not 401
+    assert len(lookups) == 1 and len(hops) == 1
+    missing = client.get("/api/v1/no-such-thing", headers=headers)
+    assert missing.status_code == 404 and missing.json()["errors"][0]["message"] == "该地址不存在。"
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/objects", headers=headers).status_code == 401
+    assert client.get("/api/v1/no-such-thing", headers=headers).json()["errors"][0]["message"] == "There is nothing at this address."
+
+
+def test_an_api_route_that_does_not_resolve_the_token_is_refused_at_startup():
+    import pytest
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from admin_ui.web.api.context import endpoint
+    from admin_ui.web.app import _check_api_routes
+
+    async def bare(request):
+        return Response()
+
+    _check_api_routes([Route("/api/v1/wrapped", endpoint(lambda request: Response())), Route("/elsewhere", bare)])
+    with pytest.raises(TypeError, match="/api/v1/bare"):
+        _check_api_routes([Route("/api/v1/bare", bare)])
