@@ -29,6 +29,8 @@ RESERVED_OBJECT_PREFIX = "tessera"
 NAME_FIELD_TYPES = frozenset({"text", "auto_number", "email", "phone", "formula"})
 NUMERIC_TYPES = frozenset({"integer", "number", "currency", "percent"})
 ORDERED_TYPES = NUMERIC_TYPES | {"date", "datetime", "time"}
+#: Fields that may hold a stage path's win rate (0–100, with the key events' fractional shares).
+WIN_RATE_TYPES = frozenset({"number", "percent"})
 
 
 class _Checker:
@@ -216,6 +218,7 @@ class _Checker:
     def stages(self, object_def: ObjectDef, fields: dict) -> None:
         name = object_def.api_name
         stage_field = object_def.stage_field
+        self.win_rate_field(object_def, fields)
         if stage_field is None:
             for business_type in object_def.business_types:
                 if business_type.stages is not None:
@@ -246,6 +249,20 @@ class _Checker:
                 for event_name, count in event_names.items():
                     if count > 1:
                         self.report(key, ("stages", index, "key_events"), f"duplicate key event '{event_name}'")
+
+    def win_rate_field(self, object_def: ObjectDef, fields: dict) -> None:
+        """The field the platform keeps at the stage path's win rate: a stored number or percent."""
+        name, target = object_def.api_name, object_def.win_rate_field
+        if target is None:
+            return
+        if object_def.stage_field is None:
+            self.report(("object", name), ("win_rate_field",), f"object '{name}' has no stage_field, so it has no win rate to keep in '{target}'")
+            return
+        definition = fields.get(target)
+        if definition is None:
+            self.report(("object", name), ("win_rate_field",), f"unknown field '{target}' on '{name}'", did_you_mean(target, fields))
+        elif definition.type not in WIN_RATE_TYPES:
+            self.report(("object", name), ("win_rate_field",), f"win rate field '{target}' must be a percent or number field, not {definition.type}")
 
     def key_event_shares(self, key: tuple, stages: list, index: int) -> None:
         """Key events of an open stage may add at most the points up to the next open stage (or 100)."""

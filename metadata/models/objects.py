@@ -197,6 +197,13 @@ class ObjectDef(_ObjectParts):
             "The picklist whose values are the stages each business type arranges.", "阶段字段：各业务类型按顺序配置其取值。"
         ),
     )
+    win_rate_field: Identifier | None = Field(
+        default=None,
+        description=describe(
+            "A number or percent field the platform keeps at the stage path's win rate (needs a stage_field).",
+            "赢率字段：由平台按阶段路径的赢率自动填写的数字或百分比字段（需要阶段字段）。",
+        ),
+    )
 
 
 class ObjectExtension(_ObjectParts):

@@ -129,6 +129,14 @@ CASES = {
         "equipment/objects/eq_device.yaml:54:52: key events of stage 'ordered' add 60 points of win rate, more than "
         "the 50 points up to the next stage",
     ),
+    "unknown win rate field": (
+        [(DEVICE, "stage_field: status\n", "stage_field: status\nwin_rate_field: prise\n")],
+        "equipment/objects/eq_device.yaml:7:17: unknown field 'prise' on 'eq_device' — did you mean 'price'?",
+    ),
+    "win rate field type": (
+        [(DEVICE, "stage_field: status\n", "stage_field: status\nwin_rate_field: name\n")],
+        "equipment/objects/eq_device.yaml:7:17: win rate field 'name' must be a percent or number field, not text",
+    ),
     "layout field": (
         [(LAYOUT, "fields: [name, serial,", "fields: [name, serail,")],
         "equipment/layouts/eq_device_default.yaml:8:20: unknown field 'serail' on 'eq_device' — did you mean 'serial'?",
@@ -167,6 +175,17 @@ CASES = {
 @pytest.mark.parametrize("edits, expected", list(CASES.values()), ids=list(CASES))
 def test_problem_is_reported_with_place_and_hint(tmp_path, edits, expected):
     assert problems_of(tmp_path, edits) == [expected]
+
+
+def test_win_rate_field_needs_a_stage_field(tmp_path):
+    problems = problems_of(tmp_path, [(DEVICE, "stage_field: status\n", "win_rate_field: chance\n")])
+    assert "equipment/objects/eq_device.yaml:6:17: object 'eq_device' has no stage_field, so it has no win rate to keep in 'chance'" in problems
+
+
+def test_win_rate_field_may_be_a_percent_or_number(tmp_path):
+    chance = "  - {api_name: chance, type: percent, label: {en: Chance, zh: 赢率}, read_only: true}\n  - api_name: price\n"
+    registry = load_edited(tmp_path, [(DEVICE, "stage_field: status\n", "stage_field: status\nwin_rate_field: chance\n"), (DEVICE, "  - api_name: price\n", chance)])
+    assert registry.objects["eq_device"].win_rate_field == "chance"
 
 
 def test_rollup_may_summarise_another_rollup(tmp_path):
