@@ -4,7 +4,9 @@ Every write runs in one transaction, in this order:
 
 1. coercion and validation of the input against the object's JSON Schema (compiled coercers;
    unknown fields, wrong types, lengths, bounds, picklist values), all problems together;
-2. defaults (values and default formulas) for fields the input does not give;
+2. defaults (values and default formulas) for fields the input does not give, and the values the
+   platform keeps itself: the win-rate field of an object with a stage path, set on create and
+   whenever the stage or business type changes (see :mod:`runtime.records.stages`);
 3. business-type rules: required fields, picklist subsets, inactive values, dependent picklists,
    stages (see :mod:`runtime.records.rules`);
 4. validation rules (formulas), every failing rule reported together;
@@ -19,7 +21,7 @@ reported missing. A step that finds problems stops the pipeline with a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from typing import Any
@@ -270,6 +272,25 @@ class RecordService:
             return []
         return stages.check_change(self.site, model.name, old, values)
 
+    def _keep_win_rate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], record_id: str | None) -> list[FieldError]:
+        """Set the object's win-rate field to the win rate of the record's stage (None: no stage).
+
+        Completions are kept per stage, so a record back at a stage it left counts those it made
+        there; a new record (``record_id`` None) has none.
+        """
+        name = model.definition.win_rate_field
+        stage_field = model.definition.stage_field
+        completed: set[str] = set()
+        if record_id is not None and stage_field and record.get(stage_field) not in (None, ""):
+            completed = stages.completed_events(ctx.connection, ctx.platform[stages.TABLE], model.name, record_id, record[stage_field])
+        rate = stages.win_rate_of(model.definition, record, completed)
+        spec = model.fields[name]
+        try:
+            record[name] = spec.coerce(rate) if rate is not None and spec.coerce is not None else rate
+        except Invalid as invalid:  # a rate the field's own bounds refuse: the metadata, not the user, is at fault
+            return [field_error(name, invalid.code, **invalid.params)]
+        return []
+
     def _formulas_read_by_rules(self, model: m.ObjectModel) -> list[str]:
         """The formula fields validation rules read (computed before the rules run)."""
         if model.name not in self._rule_formulas:
@@ -337,6 +358,8 @@ class RecordService:
             record: dict[str, Any] = dict(given)
             if not errors:
                 errors = self._defaults(ctx, model, record, given)
+            if not errors and model.definition.win_rate_field:
+                errors = self._keep_win_rate(ctx, model, record, None)
             if not errors:
                 errors = self._validate(ctx, model, record, None, record.keys())
             if not errors:
@@ -469,8 +492,22 @@ class RecordService:
 
     # -- update ----------------------------------------------------------------------------
 
-    def update(self, actor: Actor, object_name: str, record_id: str, values: Mapping[str, Any], *, version: int | None = None) -> dict[str, Any]:
-        """Change fields of a record. With ``version``, refuse (RecordConflictError) if it is not current."""
+    def update(
+        self,
+        actor: Actor,
+        object_name: str,
+        record_id: str,
+        values: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        platform_writes: Callable[[sa.Connection, Mapping[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Change fields of a record. With ``version``, refuse (RecordConflictError) if it is not current.
+
+        ``platform_writes(connection, stored)``: writes to platform tables that belong to this change
+        (a key event completed), run in its transaction once the record is locked and before the
+        values the platform keeps are worked out again; it may raise a RecordError to refuse.
+        """
         model = self.model(object_name)
         self._authorise(actor, model, "edit", values)
         # A change of owner is a transfer: the record must be one the actor may transfer.
@@ -481,9 +518,20 @@ class RecordService:
             given, errors = self._coerce(model, values, actor)
             if errors:
                 raise RecordValidationError(errors, object_name=model.name)
+            if platform_writes is not None:
+                platform_writes(ctx.connection, old)
             old_internal = {name: internal_value(model.fields[name], value) for name, value in old.items() if name in model.fields}
             changes = {name: value for name, value in given.items() if old_internal.get(name) != value}
             merged = {**old_internal, **given}
+            win_rate_field = model.definition.win_rate_field
+            if win_rate_field and (platform_writes is not None or model.definition.stage_field in changes or "business_type" in changes):
+                errors = self._keep_win_rate(ctx, model, merged, record_id)
+                if errors:
+                    raise RecordValidationError(errors, object_name=model.name)
+                if merged[win_rate_field] != old_internal.get(win_rate_field):
+                    changes[win_rate_field] = merged[win_rate_field]
+                else:
+                    changes.pop(win_rate_field, None)
             errors = self._validate(ctx, model, merged, old_internal, changes.keys())
             if not errors:
                 errors = self._stage_errors(ctx, model, old, changes)

@@ -8,16 +8,19 @@ is the one place that knows the gate, so the REST API and the pages refuse the s
   current stage, and of any stage skipped over, to be complete;
 * moving back to an earlier open stage, or to a lost stage, is never gated (a lost deal needs a
   reason, but that is the object's own validation rule, checked by the record pipeline);
-* the win rate shown is the current stage's rate plus the shares of its completed key events.
+* the win rate is the current stage's rate plus the shares of its completed key events.
 
 Completions are kept in the platform table ``tessera_key_event`` (one row per record, stage and
-event), written with the actor's edit rights on the record. The move itself is an ordinary
-update through :class:`~runtime.records.service.RecordService`, so every other rule still applies.
+event). The move itself is an ordinary update through
+:class:`~runtime.records.service.RecordService`, so every other rule still applies; completing a
+key event is one too, its completion row written in the update's transaction. When the object
+names a ``win_rate_field``, the record pipeline keeps that field at :func:`win_rate_of` the record
+on create, on every change of stage or business type, and on every completion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from metadata.models import BusinessType, Label, ObjectDef
-from runtime.errors import FieldError, RecordNotFoundError, RecordPermissionError, RecordValidationError
+from runtime.errors import FieldError, RecordPermissionError, RecordValidationError
 from runtime.ids import new_id
 from runtime.records.context import Actor
 from runtime.types import ID_TYPE, UtcDateTime
@@ -39,8 +42,10 @@ __all__ = [
     "check_change",
     "check_move",
     "complete_key_event",
+    "completed_events",
     "move",
     "read_path",
+    "win_rate_of",
 ]
 
 TABLE = "tessera_key_event"
@@ -166,6 +171,29 @@ def business_type_of(object_def: ObjectDef, record: Mapping[str, Any]) -> Busine
     types = object_def.business_types
     chosen = next((item for item in types if item.api_name == name), None)
     return chosen or next((item for item in types if item.default), None)
+
+
+def win_rate_of(object_def: ObjectDef, record: Mapping[str, Any], completed: Collection[str] = ()) -> Decimal | None:
+    """The win rate of a record at its stage, given the key events of that stage it has completed.
+
+    None when the record stands at no stage of its business type (or the type has no stages).
+    """
+    business_type = business_type_of(object_def, record)
+    if not object_def.stage_field or business_type is None or not business_type.stages:
+        return None
+    current = record.get(object_def.stage_field)
+    stage = next((item for item in business_type.stages if item.value == current), None)
+    if stage is None:
+        return None
+    return stage.win_rate + sum((event.win_rate_share for event in stage.key_events if event.api_name in completed), Decimal(0))
+
+
+def completed_events(connection: sa.Connection, table: sa.Table, object_name: str, record_id: str, stage: str) -> set[str]:
+    """The key events a record has completed in ``stage`` (read through the caller's transaction)."""
+    rows = connection.execute(
+        sa.select(table.c.event).where(table.c.object == object_name, table.c.record_id == record_id, table.c.stage == stage)
+    )
+    return {row.event for row in rows}
 
 
 def read_path(site, object_name: str, record: Mapping[str, Any]) -> StagePath | None:
@@ -305,10 +333,7 @@ def complete_key_event(service, actor: Actor, object_name: str, record_id: str, 
     stage = path.stage(path.current) if path else None
     known = {item.api_name: item for item in stage.key_events} if stage else {}
     if path is None or stage is None or event not in known:
-        raise RecordValidationError(
-            [_error(None, "unknown_key_event", f"'{event}' is not a key event of the current stage.", f"“{event}”不是当前阶段的关键事件。")],
-            object_name=object_name,
-        )
+        raise _unknown_event(object_name, event)
     document = (document or "").strip() or None
     if completed and known[event].requires_document and document is None:
         raise RecordValidationError(
@@ -316,13 +341,12 @@ def complete_key_event(service, actor: Actor, object_name: str, record_id: str, 
             object_name=object_name,
         )
     table = site.platform[TABLE]
-    with site.begin() as connection:
-        scope, where = reader.scope(actor, object_name, "edit")
-        editable = connection.execute(sa.select(scope.base.c.id).select_from(scope.from_clause()).where(*where, scope.base.c.id == record_id)).first()
-        if editable is None:
-            raise RecordNotFoundError(
-                [_error(None, "not_found", "You may not edit this record.", "您无权编辑该记录。")], object_name=object_name
-            )
+    stage_field = path.field
+
+    def record_completion(connection: sa.Connection, stored: Mapping[str, Any]) -> None:
+        # the record may have moved on since it was read: the event belongs to the stage it was read at
+        if stored.get(stage_field) != stage.value:
+            raise _unknown_event(object_name, event)
         key = (table.c.object == object_name, table.c.record_id == record_id, table.c.stage == stage.value, table.c.event == event)
         connection.execute(sa.delete(table).where(*key))
         if completed:
@@ -332,4 +356,15 @@ def complete_key_event(service, actor: Actor, object_name: str, record_id: str, 
                     document=document, completed_by=actor.user_id, completed_at=actor.moment(),
                 )
             )
-    return read_path(site, object_name, record)  # type: ignore[return-value]
+
+    # an update with no values of its own: it locks the record with the actor's edit rights, and
+    # keeps the win-rate field (version, history) current with the completion
+    updated = service.update(actor, object_name, record_id, {}, platform_writes=record_completion)
+    return read_path(site, object_name, {**record, **updated})  # type: ignore[return-value]
+
+
+def _unknown_event(object_name: str, event: str) -> RecordValidationError:
+    return RecordValidationError(
+        [_error(None, "unknown_key_event", f"'{event}' is not a key event of the current stage.", f"“{event}”不是当前阶段的关键事件。")],
+        object_name=object_name,
+    )
