@@ -407,13 +407,19 @@ def _display_with_names(request: Request, object_name: str, values: dict[str, An
     shown = dict(values)
     for name in v.expandable(site, object_name, list(values)):
         record_id = values.get(name)
-        target = v.targets(site, object_name, name)[0]
-        if isinstance(record_id, str) and record_id:
+        if not isinstance(record_id, str) or not record_id:
+            continue
+        shown[name] = {"id": record_id, "name": record_id}
+        for target in v.targets(site, object_name, name):  # a polymorphic lookup: whichever holds the id
+            if target not in site.registry.objects:
+                continue
+            name_field = site.registry.objects[target].name_field
             try:
-                found = services.records.get(actor, target, record_id, fields=[site.registry.objects[target].name_field])
-                shown[name] = {"id": record_id, "name": found.get(site.registry.objects[target].name_field)}
+                found = services.records.get(actor, target, record_id, fields=[name_field])
             except RecordError:
-                shown[name] = {"id": record_id, "name": record_id}
+                continue
+            shown[name] = {"id": record_id, "name": found.get(name_field)}
+            break
     return shown
 
 
