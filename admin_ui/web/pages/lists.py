@@ -24,7 +24,7 @@ from starlette.responses import Response
 from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
 from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, render, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, render, services_of, sign_in_redirect
 from metadata.generated_layouts import layout_for
 from runtime import list_views
 from runtime.errors import RecordError
@@ -242,7 +242,7 @@ def saved_view_links(request: Request, app_name: str, object_name: str, current)
     ]
 
 
-async def list_view(request: Request) -> Response:
+def list_view(request: Request) -> Response:
     """A page of an object's records, as a table."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -382,7 +382,7 @@ def kanban_data(request: Request, app_name: str, object_name: str) -> dict[str, 
     return data
 
 
-async def kanban(request: Request) -> Response:
+def kanban(request: Request) -> Response:
     """Records of an object with stages, in one column per stage value."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -390,7 +390,7 @@ async def kanban(request: Request) -> Response:
     return render(request, "app/kanban.html", data)
 
 
-async def lookup(request: Request) -> Response:
+def lookup(request: Request) -> Response:
     """Type-ahead for a reference field of a form: records of the target whose name contains ``q``."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -421,7 +421,7 @@ async def lookup(request: Request) -> Response:
 MAX_BULK = 200
 
 
-async def bulk(request: Request) -> Response:
+def bulk(request: Request) -> Response:
     """Transfer or delete the selected records, one by one: each its own transaction, failures listed."""
     from admin_ui.web.pages.rendering import redirect
 
@@ -433,7 +433,7 @@ async def bulk(request: Request) -> Response:
     language = data["language"]
     services = services_of(request)
     actor = actor_of(request)
-    form = await request.form()
+    form = form_of(request)
     action = form.get("action")
     ids = [str(value) for value in form.getlist("ids") if value][:MAX_BULK]
     owner = str(form.get("owner") or "").strip()
