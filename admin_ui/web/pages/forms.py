@@ -295,7 +295,7 @@ def field_widgets(
                 widget["value"] = shown.get("id") if isinstance(shown, dict) else value
                 widget["display"] = (shown.get("name") if isinstance(shown, dict) else None) or (value if isinstance(value, str) else "")
                 found = v.targets(site, object_name, name)
-                widget["lookup_url"] = f"/app/{app_name}/{object_name}/lookup?" + urlencode({"field": name}) if len(found) == 1 else None
+                widget["lookup_url"] = f"/app/{app_name}/{object_name}/lookup?" + urlencode({"field": name}) if any(target in site.registry.objects for target in found) else None
             elif kind == "region":
                 widget["levels"] = region_levels(site, object_name, name, value, language)
                 widget["region_url"] = f"/app/{app_name}/{object_name}/form"

@@ -390,8 +390,13 @@ def kanban(request: Request) -> Response:
     return render(request, "app/kanban.html", data)
 
 
+#: options the type-ahead offers (split between the objects of a polymorphic lookup)
+LOOKUP_OPTIONS = 10
+
+
 def lookup(request: Request) -> Response:
-    """Type-ahead for a reference field of a form: records of the target whose name contains ``q``."""
+    """Type-ahead for a reference field of a form: records of the target whose name contains ``q``
+    (of each target, for a polymorphic lookup)."""
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name, object_name = request.path_params["app"], request.path_params["object"]
@@ -400,20 +405,30 @@ def lookup(request: Request) -> Response:
     services = services_of(request)
     site, actor = services.site, actor_of(request)
     name = request.query_params.get("field", "")
-    found = v.targets(site, object_name, name) if name else ()
-    if len(found) != 1 or found[0] not in site.registry.objects:
+    found = [target for target in (v.targets(site, object_name, name) if name else ()) if target in site.registry.objects]
+    if not found:
         raise PageNotFound(f"no reference field '{name}'")
-    target = found[0]
     text = (request.query_params.get(f"{name}__label") or request.query_params.get("q") or "").strip()
-    target_def = site.registry.objects[target]
+    readable = services.security.readable_objects(actor)
+    # a polymorphic lookup searches each of its objects, and each option says which it is
+    each = LOOKUP_OPTIONS if len(found) == 1 else max(3, LOOKUP_OPTIONS // len(found))
     options: list[dict[str, Any]] = []
-    if target in services.security.readable_objects(actor):
+    for target in found:
+        if target not in readable:
+            continue
+        target_def = site.registry.objects[target]
         page = services.records.find(
             actor, target, filter=quick_search(site, target, text) if text else None,
             sort=[target_def.name_field] if _sortable(site, target, target_def.name_field) else None,
-            fields=[target_def.name_field], limit=10,
+            fields=[target_def.name_field], limit=each,
         )
-        options = [{"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])} for record in page.records]
+        label = target_def.label.text(data["language"])
+        for record in page.records:
+            option = {"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])}
+            if len(found) > 1:
+                option.update(object=target, object_label=label)
+            options.append(option)
+    target = found[0] if len(found) == 1 else None
     data.update(field=name, target=target, q=text, options=options)
     return render(request, "app/lookup_options.html", data)
 

@@ -230,3 +230,20 @@ def test_a_polymorphic_lookup_shows_the_records_name_and_links_to_its_object(as_
     column = listed["columns"].index(next(column for column in listed["columns"] if column["field"] == "related_to"))
     texts = {row["cells"][0]["text"]: row["cells"][column]["text"] for row in listed["rows"]}
     assert texts["Send catalogue"] == "Theta Mills" and texts["Book demo"] == "Theta expansion"
+
+
+def test_a_polymorphic_lookup_is_picked_by_searching_its_objects(as_rep, services, people):
+    account = make_account(services, people.rep, "Iota Foods")
+    make_opportunity(services, people.rep, account, "Iota pantry")
+    form = fields_of(as_rep.json("/app/sales/task/new"))
+    assert form["related_to"]["lookup_url"] == "/app/sales/task/lookup?field=related_to"
+    options = as_rep.json("/app/sales/task/lookup", field="related_to", q="Iota")["options"]
+    assert {(option["name"], option["object"], option["object_label"]) for option in options} >= {
+        ("Iota Foods", "account", "Account"),
+        ("Iota pantry", "opportunity", "Opportunity"),
+    }
+    as_rep.headers["accept-language"] = "zh"
+    labels = {option["object"]: option["object_label"] for option in as_rep.json("/app/sales/task/lookup", field="related_to", q="Iota")["options"]}
+    assert labels["account"] == "客户"
+    html = as_rep.client.get("/app/sales/task/lookup", params={"field": "related_to", "q": "Iota"}, headers=as_rep.headers).text
+    assert 'data-name="Iota Foods"' in html and "lookup-object" in html
