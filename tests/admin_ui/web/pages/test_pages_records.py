@@ -247,3 +247,5 @@ def test_a_polymorphic_lookup_is_picked_by_searching_its_objects(as_rep, service
     assert labels["account"] == "客户"
     html = as_rep.client.get("/app/sales/task/lookup", params={"field": "related_to", "q": "Iota"}, headers=as_rep.headers).text
     assert 'data-name="Iota Foods"' in html and "lookup-object" in html
+    single = as_rep.client.get("/app/sales/opportunity/lookup", params={"field": "account", "q": "Iota"}, headers=as_rep.headers)
+    assert single.status_code == 200 and 'data-name="Iota Foods"' in single.text and "lookup-object" not in single.text
