@@ -424,9 +424,9 @@ def lookup(request: Request) -> Response:
         )
         label = target_def.label.text(data["language"])
         for record in page.records:
-            option = {"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"]), "object": target, "object_label": None}
+            option = {"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])}
             if len(found) > 1:
-                option["object_label"] = label
+                option.update(object=target, object_label=label)
             options.append(option)
     target = found[0] if len(found) == 1 else None
     data.update(field=name, target=target, q=text, options=options)
