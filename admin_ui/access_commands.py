@@ -1,8 +1,8 @@
 """``tessera access explain``: why a user may or may not read, edit, delete or transfer a record.
 
 It prints :meth:`runtime.security.SecurityPolicy.explain` — every grant that could reach the
-record for each operation, and whether it holds for this one — with ids turned into usernames
-and, for a grant through the manager chain, the chain itself (owner up to the user).
+record for each operation, and whether it holds for this one, with usernames and, for a grant
+through the manager chain, the chain itself (owner up to the user).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
 import typer
 
 from admin_ui.db_commands import DatabaseOption
@@ -31,7 +30,7 @@ def explain(
 ) -> None:
     """List the grants that give (or would give) USER each operation on one record."""
     with reported(), opened_site(db, initialise=False) as site:
-        from runtime.security import SecurityPolicy, org
+        from runtime.security import SecurityPolicy
 
         objects = site.registry.objects
         if object_name not in objects:
@@ -42,47 +41,11 @@ def explain(
         result = SecurityPolicy(site).explain(Actor(user_id=user_id), object_name, record_id)
         if not result["exists"]:
             fail(f"there is no {object_name} record '{record_id}'")
-        with site.engine.connect() as connection:
-            people = org.read_org(connection, site)
-            owner = None
-            if objects[object_name].features.owner:
-                table = site.tables[object_name]
-                owner = connection.execute(sa.select(table.c.owner).where(table.c.id == record_id)).scalar()
-        names = {key: row["username"] for key, row in people.users.items()}
-        _annotate(result, people, names, owner)
         if as_json:
             typer.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         else:
-            for line in _lines(result, names, owner):
+            for line in _lines(result):
                 typer.echo(line)
-
-
-def manager_chain(people, owner: str, user_id: str) -> list[str] | None:
-    """The ids from ``owner`` up the effective manager chain to ``user_id`` (None if not above)."""
-    from runtime.security import org
-
-    chain, current = [owner], owner
-    while current != user_id:
-        current = org.effective_manager(people, current) if current in people.users else None
-        if current is None or current in chain:
-            return None
-        chain.append(current)
-    return chain
-
-
-def _annotate(result: dict[str, Any], people, names: dict[str, str], owner: str | None) -> None:
-    """Add usernames and the manager chain, so JSON readers need no second lookup."""
-    result["username"] = names.get(result["user"])
-    if owner is not None:
-        result["owner"] = {"id": owner, "username": names.get(owner)}
-    for entry in result.get("operations", {}).values():
-        for grant in entry["grants"]:
-            if grant["kind"] == "role_scope" and grant["scope"] == "self_and_subordinates" and owner is not None:
-                chain = manager_chain(people, owner, result["user"])
-                if chain is not None:
-                    grant["manager_chain"] = [names.get(key, key) for key in chain]
-            if grant["kind"] == "assistant":
-                grant["manager_username"] = names.get(grant["manager"])
 
 
 def _describe(grant: dict[str, Any]) -> str:
@@ -113,9 +76,10 @@ def _describe(grant: dict[str, Any]) -> str:
     return kind
 
 
-def _lines(result: dict[str, Any], names: dict[str, str], owner: str | None) -> list[str]:
+def _lines(result: dict[str, Any]) -> list[str]:
     who = result.get("username") or result["user"]
-    lines = [f"{who} on {result['object']} {result['record']}" + (f" (owner {names.get(owner, owner)})" if owner else "")]
+    owner = result.get("owner")
+    lines = [f"{who} on {result['object']} {result['record']}" + (f" (owner {owner['username'] or owner['id']})" if owner else "")]
     if "denied" in result:
         lines.append(f"  denied: {'the user is disabled' if result['denied'] == 'inactive_user' else 'unknown user'}")
     else:

@@ -210,6 +210,24 @@ def timed(work, repeat: int) -> float:
     return best
 
 
+def per_second(work, items: list) -> float:
+    """How many of ``items`` ``work`` handles per second, one after another."""
+    start = time.perf_counter()
+    for item in items:
+        work(item)
+    return len(items) / (time.perf_counter() - start)
+
+
+def poster(client: Client, path: str):
+    """POST one JSON body to ``path``, expecting 201."""
+
+    def post(body: dict) -> None:
+        status, answer = client.request("POST", path, body)
+        assert status == 201, answer
+
+    return post
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -299,30 +317,16 @@ def main() -> None:
             per_round = max(1, args.creates // args.rounds)
             serial = iter(range(1_000_000, 10_000_000))
             rounds = []
+
+            def core_commit(row: dict) -> None:
+                with engine.begin() as connection:
+                    connection.execute(sa.insert(table), row)
+
             for _ in range(args.rounds):
-                bodies = [json_row(next(serial)) for _ in range(per_round)]
-                start = time.perf_counter()
-                for body in bodies:
-                    status, answer = client.request("POST", "/api/v1/objects/apibench_ticket/records", body)
-                    assert status == 201, answer
-                api_rate = per_round / (time.perf_counter() - start)
-                bodies = [json_row(next(serial)) for _ in range(per_round)]
-                start = time.perf_counter()
-                for body in bodies:
-                    records.create(actor, "apibench_ticket", body)
-                direct_rate = per_round / (time.perf_counter() - start)
-                bodies = [json_row(next(serial)) for _ in range(per_round)]
-                start = time.perf_counter()
-                for body in bodies:
-                    status, answer = bare_client.request("POST", "/", body)
-                    assert status == 201, answer
-                bare_rate = per_round / (time.perf_counter() - start)
-                rows = [typed_row(next(serial), user["id"], now) for _ in range(per_round)]
-                start = time.perf_counter()
-                for row in rows:
-                    with engine.begin() as connection:
-                        connection.execute(sa.insert(table), row)
-                core_rate = per_round / (time.perf_counter() - start)
+                api_rate = per_second(poster(client, "/api/v1/objects/apibench_ticket/records"), [json_row(next(serial)) for _ in range(per_round)])
+                direct_rate = per_second(lambda body: records.create(actor, "apibench_ticket", body), [json_row(next(serial)) for _ in range(per_round)])
+                bare_rate = per_second(poster(bare_client, "/"), [json_row(next(serial)) for _ in range(per_round)])
+                core_rate = per_second(core_commit, [typed_row(next(serial), user["id"], now) for _ in range(per_round)])
                 rounds.append((api_rate, direct_rate, bare_rate, core_rate))
             client.close()
             bare_client.close()

@@ -65,6 +65,23 @@ class SelectScope:
         self._join_list.append((alias, on))
         return alias
 
+    def table_for_target(self, field: str, target: str) -> sa.FromClause:
+        """The table (alias) of ``target`` joined on the base's polymorphic reference ``field``:
+        one join per target object, each guarded like any other; at most one of them matches a
+        given row, since record ids are unique across objects."""
+        key = (f"{field}:{target}",)  # ":" never appears in a field name
+        if key in self._joins:
+            return self._joins[key]
+        alias = self.tables[target].alias(f"j{len(self._joins)}")
+        self._joins[key] = alias
+        on = alias.c.id == self.base.c[field]
+        access = self.guard(target, alias) if self.guard is not None else None
+        if access is not None:
+            on = sa.and_(on, access)
+            self.guarded = True
+        self._join_list.append((alias, on))
+        return alias
+
     @property
     def joined(self) -> bool:
         """Whether the statement joins any table to the base (its joins may carry access conditions)."""

@@ -59,7 +59,7 @@ class _Output:
 
 
 # how _record turns an output's columns into a value
-_PLAIN, _FORMULA, _COMPUTED, _EXPANDED, _GEOLOCATION = range(5)
+_PLAIN, _FORMULA, _COMPUTED, _EXPANDED, _GEOLOCATION, _POLYMORPHIC = range(6)
 
 
 class RecordReader:
@@ -162,8 +162,11 @@ class RecordReader:
             if spec is not None and not self._field_visible(actor, object_name, name):
                 errors.append(field_error(name, "unknown_field"))
                 continue
-            if spec is None or spec.kind != m.REFERENCE or len(spec.targets) != 1 or spec.targets[0] not in models:
+            if spec is None or spec.kind != m.REFERENCE or not any(target in models for target in spec.targets):
                 errors.append(field_error(name if isinstance(name, str) else None, "not_expandable"))
+                continue
+            if len(spec.targets) > 1:
+                outputs.append(self._polymorphic_output(scope, name, spec))
                 continue
             target = models.get(spec.targets[0])
             name_spec = target.fields.get(target.name_field)
@@ -174,6 +177,23 @@ class RecordReader:
         if errors:
             raise QueryError(errors, object_name=object_name)
         return outputs
+
+    def _polymorphic_output(self, scope: SelectScope, name: str, spec: m.FieldSpec) -> _Output:
+        """A reference to one of several objects, expanded to ``{"id", "name", "object"}``: a join
+        per target, the first that matches naming the object (a target the actor may not read
+        joins as missing, so the reference then comes back as None, as a single target's does)."""
+        ids, names, objects = [], [], []
+        for target_name in spec.targets:
+            if target_name not in self.models:
+                continue
+            target = self.models.get(target_name)
+            alias = scope.table_for_target(name, target_name)
+            name_spec = target.fields.get(target.name_field)
+            ids.append(alias.c.id)
+            names.append(alias.c[target.name_field] if name_spec is not None and name_spec.stored else sa.null())
+            objects.append((alias.c.id.is_not(None), sa.literal(target_name)))
+        match = sa.case(*[(found, value) for (found, _), value in zip(objects, names, strict=True)], else_=sa.null())
+        return _Output(name, spec, (sa.func.coalesce(*ids), match, sa.case(*objects, else_=sa.null())), expand=True)
 
     def _field_visible(self, actor: Actor, object_name: str, field_name: str) -> bool:
         visible = self.access.readable_fields(actor, object_name)
@@ -221,7 +241,7 @@ class RecordReader:
             if output.computed:
                 how = _COMPUTED
             elif output.expand:
-                how = _EXPANDED
+                how = _EXPANDED if len(output.expressions) == 2 else _POLYMORPHIC
             elif output.spec.kind == m.GEOLOCATION:
                 how = _GEOLOCATION
             elif output.spec.type == "formula":
@@ -244,6 +264,8 @@ class RecordReader:
                 record[key] = None
             elif how == _EXPANDED:
                 record[key] = None if row[position] is None else {"id": row[position], "name": row[position + 1]}
+            elif how == _POLYMORPHIC:
+                record[key] = None if row[position] is None else {"id": row[position], "name": row[position + 1], "object": row[position + 2]}
             else:
                 record[key] = None if row[position] is None else {"lat": row[position], "lng": row[position + 1]}
         return record

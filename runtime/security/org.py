@@ -91,6 +91,18 @@ def effective_manager(org: Org, user_id: str) -> str | None:
     return None
 
 
+def manager_chain(org: Org, owner: str, user_id: str) -> list[str] | None:
+    """The user ids from ``owner`` up the effective manager chain to ``user_id`` (None when
+    ``user_id`` is not above ``owner``)."""
+    chain, current = [owner], owner
+    while current != user_id:
+        current = effective_manager(org, current) if current in org.users else None
+        if current is None or current in chain:
+            return None
+        chain.append(current)
+    return chain
+
+
 def manager_closure(org: Org) -> set[tuple[str, str, int]]:
     """(manager, user, depth): every user under each manager along the effective chain, and each
     user under themself at depth 0 (so "self and subordinates" is one lookup)."""

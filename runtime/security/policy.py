@@ -452,7 +452,10 @@ class SecurityPolicy:
         """Why the actor may or may not read, edit, delete and transfer one record (JSON-able).
 
         For each operation: whether the profile allows the action, whether the record is
-        reachable, and every grant, each with whether it holds for this record.
+        reachable, and every grant, each with whether it holds for this record. For a record that
+        exists, the user's ``username``, the record's ``owner`` (id and username), the chain of
+        usernames from the owner up to the user on a grant through the manager chain
+        (``manager_chain``) and the manager's username on an ``assistant`` grant.
         """
         if object_name not in self.site.registry.objects:
             return {"user": actor.user_id, "object": object_name, "record": record_id, "error": "unknown_object"}
@@ -485,7 +488,30 @@ class SecurityPolicy:
                 if operation == "transfer":  # a transfer needs the edit too
                     entry["allowed"] = entry["allowed"] and result["operations"]["edit"]["allowed"]
                 result["operations"][operation] = entry
+            if not actor.system and exists:
+                self._name_people(connection, result, object_name, record_id)
         return result
+
+    def _name_people(self, connection: sa.Connection, result: dict[str, Any], object_name: str, record_id: str) -> None:
+        """Add usernames, the record's owner and, on a grant through the manager chain, the chain
+        itself (owner up to the user), so a reader needs no second lookup."""
+        people = org.read_org(connection, self.site)
+        names = {key: row["username"] for key, row in people.users.items()}
+        result["username"] = names.get(result["user"])
+        owner = None
+        if self.site.registry.objects[object_name].features.owner:
+            table = self.site.tables[object_name]
+            owner = connection.execute(sa.select(table.c.owner).where(table.c.id == record_id)).scalar()
+            if owner is not None:
+                result["owner"] = {"id": owner, "username": names.get(owner)}
+        for entry in result["operations"].values():
+            for grant in entry["grants"]:
+                if grant["kind"] == "role_scope" and grant.get("scope") == "self_and_subordinates" and owner is not None:
+                    chain = org.manager_chain(people, owner, result["user"])
+                    if chain is not None:
+                        grant["manager_chain"] = [names.get(key, key) for key in chain]
+                if grant["kind"] == "assistant":
+                    grant["manager_username"] = names.get(grant["manager"])
 
 
 def _in_table_sequence(predicate: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:

@@ -104,7 +104,7 @@ def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
         readable = RecordService(site, access=policy).get(Actor(user_id=bo), "competitor", record_id)
         assert readable is not None and readable["name"] == "Acme"
         grants = policy.explain(Actor(user_id=ann), "competitor", record_id)["operations"]["read"]["grants"]
-        assert {"kind": "assistant", "manager": bo, "holds": True} in grants
+        assert {"kind": "assistant", "manager": bo, "manager_username": "bo", "holds": True} in grants
         user = RecordService(site).get(SYSTEM, "user", cy)
         assert user["manager"] == bo and user["rank"] == 3 and user["department"] is not None
     finally:

@@ -157,3 +157,23 @@ def test_the_stage_gate_holds_for_creates_and_updates_through_the_pipeline(crm):
         service.update(actor, "opportunity", started["id"], {"stage": "solution_quote"})
     # moving to lost, or staying put, is never gated
     assert service.update(actor, "opportunity", started["id"], {"stage": "lost", "loss_reason": "price_too_high"})["stage"] == "lost"
+
+
+def test_a_polymorphic_lookup_expands_to_the_record_and_its_object(crm):
+    service, actor = crm
+    account = service.create(actor, "account", {"name": "Huaxin", "industry": "manufacturing"})
+    lead = service.create(actor, "lead", {"name": "Zhao", "company": "Zhao Trading", "mobile": "13800000000"})
+    on_account = service.create(actor, "task", {"subject": "Call", "related_to": account["id"], "due_date": "2026-03-20"})
+    on_lead = service.create(actor, "task", {"subject": "Visit", "related_to": lead["id"], "due_date": "2026-03-21"})
+    loose = service.create(actor, "task", {"subject": "Think", "due_date": "2026-03-22"})
+    got = service.get(actor, "task", on_account["id"], expand=["related_to"])
+    assert got["related_to"] == {"id": account["id"], "name": "Huaxin", "object": "account"}
+    page = service.find(actor, "task", fields=["subject"], expand=["related_to", "owner"], sort=["due_date"])
+    assert [(record["subject"], record["related_to"]) for record in page.records] == [
+        ("Call", {"id": account["id"], "name": "Huaxin", "object": "account"}),
+        ("Visit", {"id": lead["id"], "name": "Zhao", "object": "lead"}),
+        ("Think", None),
+    ]
+    assert page.records[0]["owner"] == {"id": actor.user_id, "name": "Mei"}
+    assert service.get(actor, "task", loose["id"], expand=["related_to"])["related_to"] is None
+    assert service.get(actor, "task", on_lead["id"])["related_to"] == lead["id"]  # unexpanded: the id

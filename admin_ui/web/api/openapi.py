@@ -34,7 +34,7 @@ _OUTPUT_TYPES: dict[str, dict[str, Any]] = {
     m.BOOLEAN: {"type": ["boolean", "null"]},
     m.CHOICE: {"type": ["string", "null"]},
     m.CHOICES: {"type": ["array", "null"], "items": {"type": "string"}},
-    # an id, or with ?expand= the referenced record's {"id", "name"}
+    # an id, or with ?expand= the referenced record's {"id", "name"} (and "object" when polymorphic)
     m.REFERENCE: {"type": ["string", "object", "null"]},
     m.ID: {"type": "string"},
     m.JSON_LIST: {"type": ["array", "null"]},
@@ -98,7 +98,7 @@ def _object_paths(services, name: str) -> dict[str, Any]:
         {"name": "filter", "in": "query", "required": False, "description": "A filter in the JSON filter language.", "schema": {"type": "string"}},
         {"name": "sort", "in": "query", "required": False, "description": "Fields, comma-separated; '-' sorts descending.", "schema": {"type": "string"}},
         {"name": "fields", "in": "query", "required": False, "description": "Fields to return, comma-separated.", "schema": {"type": "string"}},
-        {"name": "expand", "in": "query", "required": False, "description": "Reference fields to return as {id, name}, comma-separated.", "schema": {"type": "string"}},
+        {"name": "expand", "in": "query", "required": False, "description": "Reference fields to return as {id, name} ({id, name, object} for a lookup to several objects), comma-separated.", "schema": {"type": "string"}},
         {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
         {"name": "cursor", "in": "query", "required": False, "description": "next_cursor of the previous page.", "schema": {"type": "string"}},
     ]

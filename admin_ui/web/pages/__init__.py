@@ -27,6 +27,8 @@ same path plus ``.json`` with the same data (see :mod:`admin_ui.web.pages.render
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -37,17 +39,31 @@ from runtime.errors import RecordError
 __all__ = ["routes"]
 
 
-def _guarded(endpoint):
-    """The endpoint, with what it refuses answered as a page (or JSON) instead of a server error."""
+#: methods whose form the wrapper reads before the handler runs
+_FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-    async def guarded(request):
+
+def _guarded(endpoint):
+    """The page handler ``endpoint`` (a plain function) as a Starlette endpoint.
+
+    The handler's database work blocks, so it runs in a worker thread, never on the event loop
+    (one slow page must not hold up every other request). The form of a POST is read and parsed
+    on the event loop first (``rendering.form_of`` hands it to the handler). What the handler
+    refuses is answered as a page (or JSON) instead of a server error.
+    """
+
+    def answer(request):
         try:
-            return await endpoint(request)
+            return endpoint(request)
         except navigation.PageNotFound as missing:
             return _problem(request, 404, [{"field": None, "code": "not_found", "message": str(missing.detail)}])
         except RecordError as problem:
             language = language_of(request)
             return _problem(request, forms.status_of(problem), problem.messages(language))
+
+    async def guarded(request):
+        request.state.form = await request.form() if request.method in _FORM_METHODS else FormData()
+        return await run_in_threadpool(answer, request)
 
     guarded.__name__ = getattr(endpoint, "__name__", "page")
     guarded.__doc__ = endpoint.__doc__
@@ -75,7 +91,7 @@ def routes() -> list[BaseRoute]:
     record = base + "/{id}"
     return [
         Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
-        Route("/", navigation.home),
+        Route("/", _guarded(navigation.home)),
         *_twin("/app", navigation.home),
         *_twin("/app/search", search.search),
         *_twin("/app/language", navigation.switch_language, ["POST"]),

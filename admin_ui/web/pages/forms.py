@@ -27,7 +27,7 @@ from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
 from admin_ui.web.pages.lists import default_layout, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, redirect, render, services_of, sign_in_redirect
 from runtime.records import stages
 from runtime.records.coercion import Invalid
 from runtime.records.messages import field_error
@@ -295,7 +295,7 @@ def field_widgets(
                 widget["value"] = shown.get("id") if isinstance(shown, dict) else value
                 widget["display"] = (shown.get("name") if isinstance(shown, dict) else None) or (value if isinstance(value, str) else "")
                 found = v.targets(site, object_name, name)
-                widget["lookup_url"] = f"/app/{app_name}/{object_name}/lookup?" + urlencode({"field": name}) if len(found) == 1 else None
+                widget["lookup_url"] = f"/app/{app_name}/{object_name}/lookup?" + urlencode({"field": name}) if any(target in site.registry.objects for target in found) else None
             elif kind == "region":
                 widget["levels"] = region_levels(site, object_name, name, value, language)
                 widget["region_url"] = f"/app/{app_name}/{object_name}/form"
@@ -407,17 +407,23 @@ def _display_with_names(request: Request, object_name: str, values: dict[str, An
     shown = dict(values)
     for name in v.expandable(site, object_name, list(values)):
         record_id = values.get(name)
-        target = v.targets(site, object_name, name)[0]
-        if isinstance(record_id, str) and record_id:
+        if not isinstance(record_id, str) or not record_id:
+            continue
+        shown[name] = {"id": record_id, "name": record_id}
+        for target in v.targets(site, object_name, name):  # a polymorphic lookup: whichever holds the id
+            if target not in site.registry.objects:
+                continue
+            name_field = site.registry.objects[target].name_field
             try:
-                found = services.records.get(actor, target, record_id, fields=[site.registry.objects[target].name_field])
-                shown[name] = {"id": record_id, "name": found.get(site.registry.objects[target].name_field)}
+                found = services.records.get(actor, target, record_id, fields=[name_field])
             except RecordError:
-                shown[name] = {"id": record_id, "name": record_id}
+                continue
+            shown[name] = {"id": record_id, "name": found.get(name_field)}
+            break
     return shown
 
 
-async def new_form(request: Request) -> Response:
+def new_form(request: Request) -> Response:
     """The create form; first the choice of business type when the user may use several."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -452,14 +458,14 @@ def _defaults(request: Request, object_name: str) -> dict[str, Any]:
     return values
 
 
-async def create(request: Request) -> Response:
+def create(request: Request) -> Response:
     """Save a new record; on errors, the form again with each message next to its field."""
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name, object_name = request.path_params["app"], request.path_params["object"]
     object_or_404(request, object_name)
     services = services_of(request)
-    form = await request.form()
+    form = form_of(request)
     business_type = form.get("business_type") or None
     layout = default_layout(services.site, object_name, business_type)
     names = layout.field_names
@@ -483,7 +489,7 @@ async def create(request: Request) -> Response:
     return redirect(request, f"/app/{app_name}/{object_name}/{record['id']}", {"id": record["id"]})
 
 
-async def edit_form(request: Request) -> Response:
+def edit_form(request: Request) -> Response:
     if not signed_in(request):
         return sign_in_redirect(request)
     from admin_ui.web.pages.records import _plain, load_record
@@ -499,7 +505,7 @@ async def edit_form(request: Request) -> Response:
     return render(request, "app/form.html", page)
 
 
-async def update(request: Request) -> Response:
+def update(request: Request) -> Response:
     """Save changes with the version the form was drawn from; a conflict offers a reload."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -510,7 +516,7 @@ async def update(request: Request) -> Response:
     services = services_of(request)
     record, deleted = load_record(request, object_name, record_id)
     plain = _plain(record)
-    form = await request.form()
+    form = form_of(request)
     business_type = record.get("business_type")
     layout = default_layout(services.site, object_name, business_type)
     names = layout.field_names
@@ -535,7 +541,7 @@ async def update(request: Request) -> Response:
     return redirect(request, f"/app/{app_name}/{object_name}/{record_id}", {"id": record_id})
 
 
-async def reevaluate(request: Request) -> Response:
+def reevaluate(request: Request) -> Response:
     """The form's fields again for the values typed so far (htmx posts here on every change)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -544,7 +550,7 @@ async def reevaluate(request: Request) -> Response:
     app_name, object_name = request.path_params["app"], request.path_params["object"]
     object_or_404(request, object_name)
     services = services_of(request)
-    form = await request.form()
+    form = form_of(request)
     record_id = form.get("record_id") or None
     prior = None
     if record_id:

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
 from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, render, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, render, services_of, sign_in_redirect
 from metadata.generated_layouts import layout_for
 from runtime import list_views
 from runtime.errors import RecordError
@@ -242,7 +242,7 @@ def saved_view_links(request: Request, app_name: str, object_name: str, current)
     ]
 
 
-async def list_view(request: Request) -> Response:
+def list_view(request: Request) -> Response:
     """A page of an object's records, as a table."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -382,7 +382,7 @@ def kanban_data(request: Request, app_name: str, object_name: str) -> dict[str, 
     return data
 
 
-async def kanban(request: Request) -> Response:
+def kanban(request: Request) -> Response:
     """Records of an object with stages, in one column per stage value."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -390,8 +390,13 @@ async def kanban(request: Request) -> Response:
     return render(request, "app/kanban.html", data)
 
 
-async def lookup(request: Request) -> Response:
-    """Type-ahead for a reference field of a form: records of the target whose name contains ``q``."""
+#: options the type-ahead offers (split between the objects of a polymorphic lookup)
+LOOKUP_OPTIONS = 10
+
+
+def lookup(request: Request) -> Response:
+    """Type-ahead for a reference field of a form: records of the target whose name contains ``q``
+    (of each target, for a polymorphic lookup)."""
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name, object_name = request.path_params["app"], request.path_params["object"]
@@ -400,20 +405,30 @@ async def lookup(request: Request) -> Response:
     services = services_of(request)
     site, actor = services.site, actor_of(request)
     name = request.query_params.get("field", "")
-    found = v.targets(site, object_name, name) if name else ()
-    if len(found) != 1 or found[0] not in site.registry.objects:
+    found = [target for target in (v.targets(site, object_name, name) if name else ()) if target in site.registry.objects]
+    if not found:
         raise PageNotFound(f"no reference field '{name}'")
-    target = found[0]
     text = (request.query_params.get(f"{name}__label") or request.query_params.get("q") or "").strip()
-    target_def = site.registry.objects[target]
+    readable = services.security.readable_objects(actor)
+    # a polymorphic lookup searches each of its objects, and each option says which it is
+    each = LOOKUP_OPTIONS if len(found) == 1 else max(3, LOOKUP_OPTIONS // len(found))
     options: list[dict[str, Any]] = []
-    if target in services.security.readable_objects(actor):
+    for target in found:
+        if target not in readable:
+            continue
+        target_def = site.registry.objects[target]
         page = services.records.find(
             actor, target, filter=quick_search(site, target, text) if text else None,
             sort=[target_def.name_field] if _sortable(site, target, target_def.name_field) else None,
-            fields=[target_def.name_field], limit=10,
+            fields=[target_def.name_field], limit=each,
         )
-        options = [{"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])} for record in page.records]
+        label = target_def.label.text(data["language"])
+        for record in page.records:
+            option = {"id": record["id"], "name": str(record.get(target_def.name_field) or record["id"])}
+            if len(found) > 1:
+                option.update(object=target, object_label=label)
+            options.append(option)
+    target = found[0] if len(found) == 1 else None
     data.update(field=name, target=target, q=text, options=options)
     return render(request, "app/lookup_options.html", data)
 
@@ -421,7 +436,7 @@ async def lookup(request: Request) -> Response:
 MAX_BULK = 200
 
 
-async def bulk(request: Request) -> Response:
+def bulk(request: Request) -> Response:
     """Transfer or delete the selected records, one by one: each its own transaction, failures listed."""
     from admin_ui.web.pages.rendering import redirect
 
@@ -433,7 +448,7 @@ async def bulk(request: Request) -> Response:
     language = data["language"]
     services = services_of(request)
     actor = actor_of(request)
-    form = await request.form()
+    form = form_of(request)
     action = form.get("action")
     ids = [str(value) for value in form.getlist("ids") if value][:MAX_BULK]
     owner = str(form.get("owner") or "").strip()

@@ -17,6 +17,7 @@ from admin_ui.web.pages import i18n
 from admin_ui.web.pages.rendering import (
     LANGUAGE_COOKIE,
     actor_of,
+    form_of,
     language_of,
     redirect,
     render,
@@ -91,7 +92,7 @@ def signed_in(request: Request) -> bool:
     return getattr(request.state, "user", None) is not None
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     """The start page: the user's apps (or straight into the only one)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -100,7 +101,7 @@ async def home(request: Request) -> Response:
     return render(request, "app/home.html", data)
 
 
-async def app_home(request: Request) -> Response:
+def app_home(request: Request) -> Response:
     """An app's start page: its tabs."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -109,9 +110,9 @@ async def app_home(request: Request) -> Response:
     return render(request, "app/app.html", data)
 
 
-async def switch_language(request: Request) -> Response:
+def switch_language(request: Request) -> Response:
     """Remember the user's language choice (a cookie) and go back where they were."""
-    form = await request.form()
+    form = form_of(request)
     language = form.get("language")
     if language not in i18n.LANGUAGES:
         language = "en"

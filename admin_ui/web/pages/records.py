@@ -19,7 +19,7 @@ from admin_ui.web.pages import values as v
 from admin_ui.web.pages.forms import rule_states
 from admin_ui.web.pages.lists import default_layout, object_or_404, readable_fields
 from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, redirect, render, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, redirect, render, services_of, sign_in_redirect
 from runtime.errors import RecordError, RecordNotFoundError
 from runtime.records import stages
 
@@ -162,7 +162,7 @@ def lost_fields(request: Request, object_name: str, record: dict[str, Any], path
     return found
 
 
-async def detail(request: Request) -> Response:
+def detail(request: Request) -> Response:
     """One record, laid out by its business type's layout."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -221,22 +221,22 @@ async def detail(request: Request) -> Response:
     return render(request, "app/detail.html", data)
 
 
-async def delete(request: Request) -> Response:
+def delete(request: Request) -> Response:
     """Move a record to the recycle bin."""
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name, object_name, record_id = request.path_params["app"], request.path_params["object"], request.path_params["id"]
     object_or_404(request, object_name)
-    form = await request.form()
+    form = form_of(request)
     version = form.get("version")
     try:
         services_of(request).records.delete(actor_of(request), object_name, record_id, version=int(version) if version and str(version).isdigit() else None)
     except RecordError as problem:
-        return await _failed(request, problem)
+        return _failed(request, problem)
     return redirect(request, f"/app/{app_name}/{object_name}/{record_id}", {"deleted": True})
 
 
-async def restore(request: Request) -> Response:
+def restore(request: Request) -> Response:
     """Bring a record back from the recycle bin."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -245,11 +245,11 @@ async def restore(request: Request) -> Response:
     try:
         services_of(request).records.restore(actor_of(request), object_name, record_id)
     except RecordError as problem:
-        return await _failed(request, problem)
+        return _failed(request, problem)
     return redirect(request, f"/app/{app_name}/{object_name}/{record_id}", {"restored": True})
 
 
-async def _failed(request: Request, problem: RecordError) -> Response:
+def _failed(request: Request, problem: RecordError) -> Response:
     """The errors of a refused action, with a way back to the record."""
     from admin_ui.web.pages.forms import status_of
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -68,6 +69,12 @@ def actor_of(request: Request):
     actor = request.state.actor
     language = language_of(request)
     return actor if actor.language == language else dataclasses.replace(actor, language=language)
+
+
+def form_of(request: Request) -> FormData:
+    """The submitted form: read and parsed on the event loop before the page handler ran in a
+    worker thread (see :mod:`admin_ui.web.pages`)."""
+    return request.state.form
 
 
 def services_of(request: Request):

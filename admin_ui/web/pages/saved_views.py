@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from admin_ui.web.pages.lists import list_state, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, redirect, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, redirect, services_of, sign_in_redirect
 from runtime import list_views
 
 
@@ -38,7 +38,7 @@ def definition_of(state: dict[str, Any]) -> dict[str, Any]:
     return definition
 
 
-async def create(request: Request) -> Response:
+def create(request: Request) -> Response:
     """Save the posted list state under the posted ``name`` (``shared`` for everyone: administrators only)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -47,7 +47,7 @@ async def create(request: Request) -> Response:
     data = chrome(request, app_name, object_name)
     services = services_of(request)
     actor = actor_of(request)
-    form = await request.form()
+    form = form_of(request)
     state = list_state(request, form, app_name, object_name, data["language"])
     view = list_views.save(
         services.records, actor, object_name, app_name, str(form.get("name") or ""), definition_of(state),
@@ -56,7 +56,7 @@ async def create(request: Request) -> Response:
     return redirect(request, f"/app/{app_name}/{object_name}?saved={view.id}", {"view": view.as_dict()})
 
 
-async def rename(request: Request) -> Response:
+def rename(request: Request) -> Response:
     """Rename one of the user's own views (and share or unshare it, for administrators)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -65,7 +65,7 @@ async def rename(request: Request) -> Response:
     chrome(request, app_name, object_name)
     services = services_of(request)
     actor = actor_of(request)
-    form = await request.form()
+    form = form_of(request)
     shared = _is_on(form.get("shared")) if "shared" in form else None
     view = list_views.rename(
         services.records, actor, object_name, request.path_params["view_id"], str(form.get("name") or ""),
@@ -74,7 +74,7 @@ async def rename(request: Request) -> Response:
     return redirect(request, f"/app/{app_name}/{object_name}?saved={view.id}", {"view": view.as_dict()})
 
 
-async def delete(request: Request) -> Response:
+def delete(request: Request) -> Response:
     """Delete one of the user's own views."""
     if not signed_in(request):
         return sign_in_redirect(request)

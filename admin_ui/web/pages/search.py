@@ -19,7 +19,7 @@ PER_OBJECT = 5
 MIN_LENGTH = 1
 
 
-async def search(request: Request) -> Response:
+def search(request: Request) -> Response:
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name = request.query_params.get("app") or None

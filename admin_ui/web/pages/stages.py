@@ -13,13 +13,13 @@ from starlette.responses import Response
 from admin_ui.web.pages.forms import status_of
 from admin_ui.web.pages.lists import kanban_data, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
-from admin_ui.web.pages.rendering import actor_of, language_of, redirect, render, services_of, sign_in_redirect
+from admin_ui.web.pages.rendering import actor_of, form_of, language_of, redirect, render, services_of, sign_in_redirect
 from admin_ui.web.pages.records import _failed
 from runtime.errors import RecordError
 from runtime.records import stages
 
 
-async def move(request: Request) -> Response:
+def move(request: Request) -> Response:
     """Move to the stage posted as ``stage`` (a lost stage with its loss reason and details)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -27,7 +27,7 @@ async def move(request: Request) -> Response:
     object_or_404(request, object_name)
     chrome(request, app_name, object_name)
     services = services_of(request)
-    form = await request.form()
+    form = form_of(request)
     target = str(form.get("stage") or "")
     extra = {}
     # a lost stage asks for its reason in the same step: the extra fields are the ones the
@@ -42,30 +42,30 @@ async def move(request: Request) -> Response:
         stages.move(services.records, actor_of(request), object_name, record_id, target,
                     version=int(version) if str(version or "").isdigit() else None, values=extra)
     except RecordError as problem:
-        return await _failed(request, problem)
+        return _failed(request, problem)
     return redirect(request, f"/app/{app_name}/{object_name}/{record_id}", {"stage": target})
 
 
-async def key_event(request: Request) -> Response:
+def key_event(request: Request) -> Response:
     """Complete (or reopen, with ``completed=false``) a key event of the current stage."""
     if not signed_in(request):
         return sign_in_redirect(request)
     app_name, object_name, record_id = request.path_params["app"], request.path_params["object"], request.path_params["id"]
     object_or_404(request, object_name)
     chrome(request, app_name, object_name)
-    form = await request.form()
+    form = form_of(request)
     try:
         path = stages.complete_key_event(
             services_of(request).records, actor_of(request), object_name, record_id, str(form.get("event") or ""),
             document=str(form.get("document") or "") or None, completed=form.get("completed", "true") != "false",
         )
     except RecordError as problem:
-        return await _failed(request, problem)
+        return _failed(request, problem)
     return redirect(request, f"/app/{app_name}/{object_name}/{record_id}", {"win_rate": float(path.win_rate)})
 
 
 
-async def kanban_move(request: Request) -> Response:
+def kanban_move(request: Request) -> Response:
     """Move the card posted as ``id`` to the lane posted as ``value`` (the kanban's "move to" form, or a drop)."""
     if not signed_in(request):
         return sign_in_redirect(request)
@@ -74,7 +74,7 @@ async def kanban_move(request: Request) -> Response:
     kanban_data(request, app_name, object_name)  # the board must exist for this user (stage field readable)
     services = services_of(request)
     actor = actor_of(request)
-    form = await request.form()
+    form = form_of(request)
     record_id, target = str(form.get("id") or ""), str(form.get("value") or "")
     version = form.get("version")
     try:

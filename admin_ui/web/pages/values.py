@@ -167,8 +167,10 @@ def display(site, object_name: str, name: str, record: dict[str, Any], language:
             shown["value"] = value.get("id")
             shown["text"] = str(value.get("name") or value.get("id"))
             found = targets(site, object_name, name)
-            if len(found) == 1 and found[0] in site.registry.objects:
-                shown["href"] = f"/app/{app}/{found[0]}/{value.get('id')}"
+            # a polymorphic lookup's expansion names the object its record belongs to
+            target = found[0] if len(found) == 1 else value.get("object")
+            if target in site.registry.objects:
+                shown["href"] = f"/app/{app}/{target}/{value.get('id')}"
         else:
             shown["text"] = str(value)
         return shown
@@ -222,6 +224,6 @@ def expandable(site, object_name: str, names: list[str]) -> list[str]:
     found = []
     for name in names:
         kind = field_type(site, object_name, name)
-        if kind in REFERENCE_TYPES and len(targets(site, object_name, name)) == 1 and targets(site, object_name, name)[0] in site.registry.objects:
+        if kind in REFERENCE_TYPES and any(target in site.registry.objects for target in targets(site, object_name, name)):
             found.append(name)
     return found

@@ -72,7 +72,13 @@ def test_explain_through_the_api_names_the_grant(client, team):
     mine = _create(client, rep_headers, "Explained Account")
     answer = client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": team["manager"][0]["username"]}, headers=team["admin"][1])
     assert answer.status_code == 200, answer.text
-    assert answer.json()["operations"]["read"]["allowed"] is True
+    explained = answer.json()
+    assert explained["operations"]["read"]["allowed"] is True
+    # the same explanation as `tessera access explain --json`: usernames, owner, the manager chain
+    manager, owner = team["manager"][0]["username"], rep["username"]
+    assert explained["username"] == manager and explained["owner"] == {"id": rep["id"], "username": owner}
+    through_chain = [grant for grant in explained["operations"]["read"]["grants"] if grant.get("manager_chain")]
+    assert through_chain and through_chain[0]["holds"] and through_chain[0]["manager_chain"] == [owner, manager]
     denied = client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": team["other"][0]["username"]}, headers=team["admin"][1])
     assert denied.json()["operations"]["read"]["allowed"] is False
     assert client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": rep["username"]}, headers=rep_headers).status_code == 403

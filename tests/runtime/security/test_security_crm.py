@@ -62,3 +62,19 @@ def test_the_crm_package_shares_account_teams_with_contacts_and_big_deals_with_f
     assert service.update(amy, "contact", contact, {"name": "Carla"})["name"] == "Carla"
     with pytest.raises(RecordPermissionError):
         service.delete(amy, "account", account)  # a sales rep does not delete accounts
+
+
+def test_an_expanded_polymorphic_lookup_hides_a_record_the_reader_may_not_see(engine):
+    site = init_site(engine, shipped_packages())
+    service = RecordService(site, access=SecurityPolicy(site, recheck_seconds=0))
+    department = service.create(SYSTEM, "department", {"name": "Sales", "code": "sales"})["id"]
+    users = {name: service.create(SYSTEM, "user", {"username": name, "name": name.title(), "department": department})["id"] for name in ("amy", "bob")}
+    for user in users.values():
+        assign(site, user, profiles=["sales_rep"])
+    account = insert(site, "account", "acc1", name="Acme", owner=users["amy"])
+    task = insert(site, "task", "task1", subject="Follow up", related_to=account, owner=users["bob"], due_date=dt.date(2026, 3, 2), status="not_started")
+    bob = Actor(user_id=users["bob"])
+    assert service.get(bob, "task", task, expand=["related_to"])["related_to"] is None
+    assert service.find(bob, "task", expand=["related_to"]).records[0]["related_to"] is None
+    set_team_member(site, "account", account, users["bob"], "read")
+    assert service.get(bob, "task", task, expand=["related_to"])["related_to"] == {"id": account, "name": "Acme", "object": "account"}

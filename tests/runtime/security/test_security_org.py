@@ -111,11 +111,15 @@ def test_explain_names_the_grants_that_hold(org):
     assert not team["operations"]["delete"]["allowed"]
 
     assistant = org.policy.explain(org.actor("asst"), "sec_deal", org.deals["d_ned"])
-    assert {"kind": "assistant", "manager": org.users["nora"], "holds": True} in assistant["operations"]["read"]["grants"]
+    assert {"kind": "assistant", "manager": org.users["nora"], "manager_username": "nora", "holds": True} in assistant["operations"]["read"]["grants"]
+    assert assistant["username"] == "asst"
     assert not assistant["operations"]["edit"]["allowed"]
 
     boss = org.policy.explain(org.actor("boss"), "sec_deal", org.deals["d_ned"])
-    assert {"kind": "role_scope", "role": "manager", "scope": "self_and_subordinates", "holds": True} in boss["operations"]["read"]["grants"]
+    # ned's department has no head, so ned reports to the head above (nora), who reports to boss
+    chain = {"kind": "role_scope", "role": "manager", "scope": "self_and_subordinates", "holds": True, "manager_chain": ["ned", "nora", "boss"]}
+    assert chain in boss["operations"]["read"]["grants"]
+    assert boss["owner"] == {"id": org.users["ned"], "username": "ned"}
 
     eve = org.policy.explain(org.actor("eve"), "sec_region_deal", org.region_deals["r_mri"])
     scope = next(grant for grant in eve["operations"]["read"]["grants"] if grant["kind"] == "role_scope")

@@ -67,3 +67,29 @@ def test_refusals_are_pages_not_server_errors(as_rep, services, policy, people):
     html = as_rep.get(f"/app/sales/account/{account}")
     assert html.status_code in (403, 404) and "text/html" in html.headers["content-type"]
     assert "script-src 'self'" in html.headers["content-security-policy"]
+
+
+def test_page_handlers_run_off_the_event_loop(as_rep, services, people, monkeypatch):
+    """Their database work blocks: on the event loop one slow page would hold up every request."""
+    import asyncio
+
+    from admin_ui.web.pages import navigation
+
+    on_loop, chrome = [], navigation.chrome
+
+    def watched(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return chrome(*args, **kwargs)
+
+    for module in ("navigation", "lists", "records", "forms"):
+        monkeypatch.setattr(f"admin_ui.web.pages.{module}.chrome", watched)
+    account = make_account(services, people.rep, "Loop Test")
+    as_rep.json("/app/sales/account")
+    as_rep.json(f"/app/sales/account/{account}")
+    saved = as_rep.post("/app/sales/account/new", {"name": "Posted Off Loop", "industry": "mining"})
+    assert saved.status_code in (200, 303), saved.text
+    assert on_loop and not any(on_loop), on_loop

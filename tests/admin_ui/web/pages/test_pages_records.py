@@ -212,3 +212,40 @@ def test_business_types_offered_follow_the_users_department(as_rep, services, si
     site.registry.objects["account"] = account.model_copy(update={"business_types": types})
     offered = [item["api_name"] for item in as_rep.json("/app/sales/account/new")["choices"]]
     assert offered == ["enterprise", "channel"]  # channel through the parent department; not individual
+
+
+def test_a_polymorphic_lookup_shows_the_records_name_and_links_to_its_object(as_rep, services, people):
+    account = make_account(services, people.rep, "Theta Mills")
+    deal = make_opportunity(services, people.rep, account, "Theta expansion")
+    create = services.records.create
+    on_account = create(SYSTEM, "task", {"subject": "Send catalogue", "related_to": account, "due_date": "2031-01-05", "owner": people.rep})["id"]
+    on_deal = create(SYSTEM, "task", {"subject": "Book demo", "related_to": deal, "due_date": "2031-01-06", "owner": people.rep})["id"]
+    shown = fields_of(as_rep.json(f"/app/sales/task/{on_account}"))["related_to"]
+    assert (shown["text"], shown["href"]) == ("Theta Mills", f"/app/sales/account/{account}")
+    shown = fields_of(as_rep.json(f"/app/sales/task/{on_deal}"))["related_to"]
+    assert (shown["text"], shown["href"]) == ("Theta expansion", f"/app/sales/opportunity/{deal}")
+    form = as_rep.json(f"/app/sales/task/{on_deal}/edit")
+    assert fields_of(form)["related_to"]["value"] == deal and fields_of(form)["related_to"]["display"] == "Theta expansion"
+    listed = as_rep.json("/app/sales/task")
+    column = listed["columns"].index(next(column for column in listed["columns"] if column["field"] == "related_to"))
+    texts = {row["cells"][0]["text"]: row["cells"][column]["text"] for row in listed["rows"]}
+    assert texts["Send catalogue"] == "Theta Mills" and texts["Book demo"] == "Theta expansion"
+
+
+def test_a_polymorphic_lookup_is_picked_by_searching_its_objects(as_rep, services, people):
+    account = make_account(services, people.rep, "Iota Foods")
+    make_opportunity(services, people.rep, account, "Iota pantry")
+    form = fields_of(as_rep.json("/app/sales/task/new"))
+    assert form["related_to"]["lookup_url"] == "/app/sales/task/lookup?field=related_to"
+    options = as_rep.json("/app/sales/task/lookup", field="related_to", q="Iota")["options"]
+    assert {(option["name"], option["object"], option["object_label"]) for option in options} >= {
+        ("Iota Foods", "account", "Account"),
+        ("Iota pantry", "opportunity", "Opportunity"),
+    }
+    as_rep.headers["accept-language"] = "zh"
+    labels = {option["object"]: option["object_label"] for option in as_rep.json("/app/sales/task/lookup", field="related_to", q="Iota")["options"]}
+    assert labels["account"] == "客户"
+    html = as_rep.client.get("/app/sales/task/lookup", params={"field": "related_to", "q": "Iota"}, headers=as_rep.headers).text
+    assert 'data-name="Iota Foods"' in html and "lookup-object" in html
+    single = as_rep.client.get("/app/sales/opportunity/lookup", params={"field": "account", "q": "Iota"}, headers=as_rep.headers)
+    assert single.status_code == 200 and 'data-name="Iota Foods"' in single.text and "lookup-object" not in single.text
