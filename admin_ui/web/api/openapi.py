@@ -42,6 +42,10 @@ _OUTPUT_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
+#: a record id in a path: one segment, and not "." or "..", which URL resolution removes
+RECORD_ID_PATTERN = r"^(?!\.\.?$)[^/]+$"
+
+
 def _schema_name(object_name: str, suffix: str) -> str:
     return "".join(part.capitalize() for part in object_name.split("_")) + suffix
 
@@ -88,7 +92,7 @@ def _object_paths(services, name: str) -> dict[str, Any]:
     tag = name
     record_ref = {"$ref": f"#/components/schemas/{_schema_name(name, 'Record')}"}
     # a record id never holds a slash (an encoded one would name another path)
-    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}}
     if_match = {
         "name": "If-Match", "in": "header", "required": False,
         "description": "The version the change is based on; 412 if the record has moved on.",
@@ -269,7 +273,7 @@ def build_document(services) -> dict[str, Any]:
                 "tags": ["access"], "operationId": "explain_access", "summary": "Why a user may or may not reach a record (administrators)",
                 "parameters": [
                     {"name": "object", "in": "path", "required": True, "schema": {"type": "string", "enum": names}},
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}},
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}},
                     {"name": "user", "in": "query", "required": True, "description": "User id or username", "schema": {"type": "string"}},
                 ],
                 "responses": {"200": _json({"type": "object"}, "The explanation"), **_errors(400, 401, 403, 404)},

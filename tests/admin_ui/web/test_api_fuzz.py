@@ -126,7 +126,9 @@ def test_generated_requests_never_fail_and_match_the_document(app, services, spe
         limit=st.integers(-5, 2000).map(str) | st.text(max_size=4),
         cursor=st.none() | st.text(max_size=30),
         if_match=st.none() | st.integers(0, 5).map(str) | st.text(max_size=6),
-        record_id=st.text(max_size=30).map(lambda text: text.replace("/", "")),  # as documented: no slash
+        # as documented: no slash; and not "." or "..", which the client resolves away as dot segments
+        # (PATCH …/records/.. is sent as PATCH /api/v1/objects/account, rightly a 405)
+        record_id=st.text(max_size=30).map(lambda text: text.replace("/", "")).filter(lambda text: text not in (".", "..")),
     )
     def run(create, change, tree, sort, limit, cursor, if_match, record_id):
         created = client.post(base, json=create, headers=headers)
