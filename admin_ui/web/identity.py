@@ -124,9 +124,9 @@ def resolve(services, token: str | None, session_secret: str | None) -> dict[str
     state = _anonymous()
     with services.site.engine.connect() as connection:
         if token is not None:
-            user_id = services.auth.token_user(token, connection=connection) if token else None
-            if user_id is not None:
-                state.update(auth="token", token=token, user=_user(services, user_id, connection))
+            holder = services.auth.token_holder(token, connection=connection) if token else None
+            if holder is not None:
+                state.update(auth="token", token=token, user=_user(services, holder.user_id, holder.user_version, connection))
         elif session_secret:
             session = services.auth.session(session_secret, connection=connection)
             if session is not None:
@@ -134,7 +134,7 @@ def resolve(services, token: str | None, session_secret: str | None) -> dict[str
                     auth="session",
                     csrf_token=session.csrf_token,
                     session_secret=session_secret,
-                    user=_user(services, session.user_id, connection),
+                    user=_user(services, session.user_id, session.user_version, connection),
                 )
     if state["user"] is None:
         state.update(auth=None, csrf_token=None, session_secret=None, token=None)
@@ -152,11 +152,37 @@ def resolve_pending(request: Request) -> None:
     request.scope["state"].update(state)
 
 
-def _user(services, user_id: str, connection) -> dict[str, Any] | None:
+#: user records kept per app, by id and version (the sign-in lookup reads the version with the
+#: token or session, so a caller costs one read, not two, while their record is unchanged)
+MAX_CACHED_USERS = 10_000
+
+
+def _user(services, user_id: str, version: int | None, connection) -> dict[str, Any] | None:
+    """The user's record as ``RecordService.get`` returns it to a platform job.
+
+    Every change through the record pipeline moves the record's version, so a record read for a
+    version stays right for it, unless the user object has fields computed when read (formulas,
+    which may read other records or today's date): then it is read every time. The cache is
+    dropped with the metadata it was read under.
+    """
+    registry = services.site.registry
+    cache = getattr(services, "_user_records", None)
+    if cache is None or cache[0] is not registry:
+        computed = any(field.type == "formula" for field in registry.objects["user"].fields)
+        cache = services._user_records = (registry, None if computed else {})
+    records = cache[1]
+    key = (user_id, version)
+    if records is not None and version is not None and key in records:
+        return dict(records[key])  # a copy: a request may change what it was given
     try:
-        return services.records.get(SYSTEM, "user", user_id, connection=connection)
+        record = services.records.get(SYSTEM, "user", user_id, connection=connection)
     except RecordError:
         return None
+    if records is not None and record.get("version") == version:
+        if len(records) >= MAX_CACHED_USERS:
+            records.clear()
+        records[key] = dict(record)
+    return record
 
 
 def _complete(state: dict[str, Any], headers: Headers) -> None:

@@ -58,10 +58,20 @@ class Grant:
 
 @dataclass(frozen=True)
 class SessionInfo:
-    """A live session: whose it is and the CSRF token bound to it."""
+    """A live session: whose it is and the CSRF token bound to it (and the user record's
+    ``version`` as the lookup found it, so a caller may keep the record it read for that version)."""
 
     user_id: str
     csrf_token: str
+    user_version: int | None = None
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whose a live API token is (and the user record's ``version`` as the lookup found it)."""
+
+    user_id: str
+    user_version: int | None = None
 
 
 def _digest(secret: str) -> str:
@@ -134,7 +144,7 @@ class Authenticator:
         cached = self._lookups.get(hash_column)
         if cached is None or cached[0] != (table, user):
             statement = (
-                sa.select(*(table.c[name] for name in columns))
+                sa.select(*(table.c[name] for name in columns), user.c.version.label("user_version"))
                 .select_from(table.join(user, user.c.id == table.c.user_id))
                 .where(table.c[hash_column] == sa.bindparam("digest"), table.c.revoked_at.is_(None), self._active_user())
             )
@@ -162,7 +172,8 @@ class Authenticator:
         Raises :class:`LoginLocked` while the username is locked, :class:`InvalidCredentials`
         otherwise (unknown user, wrong password, disabled user alike).
         """
-        key = username.strip().lower()[:150] if isinstance(username, str) else ""
+        # no username holds a NUL (text fields refuse it), and PostgreSQL refuses one in a query
+        key = username.strip().lower()[:150].replace("\x00", "\ufffd") if isinstance(username, str) else ""
         now = self.clock()
         with self.site.begin() as conn:
             self._check_lock(conn, key, now)
@@ -238,7 +249,7 @@ class Authenticator:
             row = conn.execute(statement, {"digest": _digest(secret)}).first()
         if row is None or _aware(row.expires_at) <= self.clock():
             return None
-        return SessionInfo(row.user_id, row.csrf_token)
+        return SessionInfo(row.user_id, row.csrf_token, row.user_version)
 
     def end_session(self, secret: str) -> None:
         """Revoke the session behind ``secret`` (signing out); unknown secrets are ignored."""
@@ -262,6 +273,11 @@ class Authenticator:
 
     def token_user(self, secret: str, *, connection: sa.Connection | None = None) -> str | None:
         """The user id of a live token, or None (unknown, expired, revoked, user disabled)."""
+        holder = self.token_holder(secret, connection=connection)
+        return holder.user_id if holder is not None else None
+
+    def token_holder(self, secret: str, *, connection: sa.Connection | None = None) -> TokenHolder | None:
+        """Whose a live token is, or None (unknown, expired, revoked, user disabled)."""
         if not secret:
             return None
         statement = self._lookup(self._token, "token_hash", "user_id", "expires_at")
@@ -269,7 +285,7 @@ class Authenticator:
             row = conn.execute(statement, {"digest": _digest(secret)}).first()
         if row is None or _aware(row.expires_at) <= self.clock():
             return None
-        return row.user_id
+        return TokenHolder(row.user_id, row.user_version)
 
     def revoke_token(self, secret: str) -> bool:
         """Revoke a token; whether a live one was revoked."""

@@ -157,3 +157,44 @@ def test_an_api_route_that_does_not_resolve_the_token_is_refused_at_startup():
     _check_api_routes([Route("/api/v1/wrapped", endpoint(lambda request: Response())), Route("/elsewhere", bare)])
     with pytest.raises(TypeError, match="/api/v1/bare"):
         _check_api_routes([Route("/api/v1/bare", bare)])
+
+
+def test_the_callers_record_is_read_again_only_when_it_changed(client, make_user, bearer, services, monkeypatch):
+    """The token lookup reads the user's version; their record is kept for that version, so a
+    change through the record pipeline (a new language here) shows on the very next request."""
+    user = make_user(language="en")
+    headers = bearer(client, user["username"])
+    client.headers.pop("Accept-Language")
+    reads, get = [], services.records.get
+    monkeypatch.setattr(services.records, "get", lambda actor, name, *args, **kwargs: reads.append(name) or get(actor, name, *args, **kwargs))
+    assert client.get("/api/v1/auth/me", headers=headers).json()["language"] == "en"
+    assert client.get("/api/v1/auth/me", headers=headers).json()["language"] == "en"
+    assert reads.count("user") == 1
+    services.records.update(SYSTEM, "user", user["id"], {"language": "zh"})
+    reads.clear()
+    me = client.get("/api/v1/auth/me", headers=headers).json()
+    assert me["language"] == "zh" and me["user"]["language"] == "zh" and reads.count("user") == 1
+    services.records.update(SYSTEM, "user", user["id"], {"active": False})
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_a_user_object_with_formula_fields_is_read_every_time():
+    """A formula may read other records or today's date, so such a record is never kept."""
+    from types import SimpleNamespace
+
+    from admin_ui.web.identity import _user
+
+    reads = []
+
+    def get(actor, name, user_id, connection=None):
+        reads.append(user_id)
+        return {"id": user_id, "version": 3}
+
+    def services_with(field_type):
+        registry = SimpleNamespace(objects={"user": SimpleNamespace(fields=[SimpleNamespace(type="text"), SimpleNamespace(type=field_type)])})
+        return SimpleNamespace(site=SimpleNamespace(registry=registry), records=SimpleNamespace(get=get))
+
+    plain, computed = services_with("email"), services_with("formula")
+    for services in (plain, plain, computed, computed):
+        assert _user(services, "u1", 3, None) == {"id": "u1", "version": 3}
+    assert reads == ["u1", "u1", "u1"]  # the plain object's record once, the computed one each time
