@@ -30,6 +30,7 @@ from runtime.ids import new_id
 from runtime.query import filters as f
 from runtime.query import sorting as s
 from runtime.records.context import Actor
+from runtime.records.coercion import is_record_id
 from runtime.types import ID_TYPE, UtcDateTime
 
 __all__ = ["SCOPES", "SavedView", "build_tables", "check_definition", "delete", "get", "list_views", "rename", "save"]
@@ -96,7 +97,7 @@ def _refuse(errors: list[FieldError], object_name: str) -> None:
 
 def _check_name(name: Any, object_name: str) -> str:
     text = name.strip() if isinstance(name, str) else ""
-    if not text or len(text) > MAX_NAME:
+    if not text or len(text) > MAX_NAME or "\x00" in text:
         _refuse([_error("name", "invalid_view_name", f"A view needs a name of 1 to {MAX_NAME} characters.",
                         f"视图名称须为 1 至 {MAX_NAME} 个字符。")], object_name)
     return text
@@ -229,8 +230,10 @@ def get(service, actor: Actor, object_name: str, view_id: str) -> SavedView:
     """A view the actor may see (their own, or a shared one); another user's private view is not found."""
     site = service.site
     table = site.platform[TABLE]
-    with site.engine.connect() as connection:
-        row = connection.execute(sa.select(table).where(table.c.id == str(view_id), table.c.object == object_name)).first()
+    row = None
+    if is_record_id(str(view_id)):
+        with site.engine.connect() as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == str(view_id), table.c.object == object_name)).first()
     if row is None or not (row.shared or row.owner_id == actor.user_id):
         raise RecordNotFoundError([_error(None, "not_found", "No such list view.", "没有该列表视图。")], object_name=object_name)
     return _row_view(row)

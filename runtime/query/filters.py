@@ -151,7 +151,7 @@ def _value_coercer(spec: m.FieldSpec) -> Callable[[Any], Any]:
         def text(value):
             if type(value) is not str:
                 raise c.Invalid("invalid_type", expected="a text")
-            return value
+            return c.check_text(value)
         return text
     if kind == m.INTEGER:
         return c.integer_coercer(None, None)
@@ -177,7 +177,7 @@ def _value_coercer(spec: m.FieldSpec) -> Callable[[Any], Any]:
                 raise c.Invalid("invalid_type", expected="a text")
             if choices is not None and value not in choices:
                 raise c.Invalid("invalid_choice", value=value)
-            return value
+            return c.check_text(value)
         return choice
     def nothing(value):  # pragma: no cover - only is_null applies to the other kinds
         raise c.Invalid("invalid_type", expected="a list")
@@ -271,7 +271,7 @@ class _Checker:
             if op in ("contains", "starts_with") and spec.kind == m.TEXT:
                 if type(operand) is not str or not operand:
                     raise c.Invalid("invalid_type", expected="a text")
-                return Condition(path, op, operand)
+                return Condition(path, op, c.check_text(operand))
             if operand is None:
                 self.fail(path.text, "invalid_filter", detail=f"compare with null through is_null, not '{op}'")
                 return None

@@ -19,6 +19,7 @@ from runtime.query import sorting as s
 from runtime.query.access import AccessPolicy, AllowAll, Operation
 from runtime.query.compiler import FormulaSql, SelectScope, compile_filter
 from runtime.records import model as m
+from runtime.records.coercion import is_record_id
 from runtime.records.context import Actor
 from runtime.errors import FieldError, QueryError
 from runtime.records.messages import field_error
@@ -284,6 +285,8 @@ class RecordReader:
         state: State = "live",
     ) -> dict[str, Any] | None:
         """One record by id, or None when there is no such record the actor may read."""
+        if not is_record_id(record_id):  # no SQL for what cannot be an id (a NUL byte would fail it)
+            return None
         # The statement is built once per shape and reused (SQLAlchemy caches its compiled form);
         # the actor's row predicate is added to it on each call. A statement that joins other
         # tables (expansions, cross-object formulas) carries the actor's access condition on each

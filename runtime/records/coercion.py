@@ -49,6 +49,19 @@ class Invalid(Exception):
 # --- text ---------------------------------------------------------------------------------
 
 
+def check_text(value: str) -> str:
+    """``value``, unless it holds a NUL character, which PostgreSQL's text (and JSON) refuses and
+    SQLite's string functions stop at: refused alike on every database."""
+    if "\x00" in value:
+        raise Invalid("invalid_character")
+    return value
+
+
+def is_record_id(value: Any) -> bool:
+    """Whether ``value`` can be a record id at all (a lookup by anything else finds nothing)."""
+    return type(value) is str and _ID.match(value) is not None
+
+
 def text_coercer(max_length: int, pattern: re.Pattern | None = None, expected: str = "text") -> Coercer:
     """Text up to ``max_length`` characters; the empty string means no value."""
 
@@ -61,6 +74,7 @@ def text_coercer(max_length: int, pattern: re.Pattern | None = None, expected: s
             return None
         if len(value) > max_length:
             raise Invalid("too_long", limit=max_length, length=len(value))
+        check_text(value)
         if pattern is not None and not pattern.match(value):
             raise Invalid("invalid_format", expected=expected, value=value)
         return value
@@ -259,6 +273,7 @@ def tags_coercer(max_items: int) -> Coercer:
                 raise Invalid("invalid_type", expected="a list of values")
             if len(item) > TAG_MAX_LENGTH:
                 raise Invalid("too_long", limit=TAG_MAX_LENGTH, length=len(item))
+            check_text(item)
         if len(set(value)) != len(value):
             raise Invalid("duplicate_items")
         if len(value) > max_items:
@@ -298,6 +313,8 @@ def attachment_coercer(multiple: bool, max_size_mb: int, accept: list[str] | Non
                 kind = FILE_KEYS.get(key)
                 if kind is None or type(item_value) is not kind:
                     raise Invalid("invalid_type", expected="a list")
+                if kind is str:
+                    check_text(item_value)
             if item.get("size", 0) > max_bytes:
                 raise Invalid("too_large", limit=f"{max_size_mb} MB")
             if accepted is not None and "media_type" in item and item["media_type"] not in accepted:

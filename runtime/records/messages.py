@@ -19,6 +19,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "read_only": ("Field '{field}' cannot be set.", "字段“{field}”不可设置。"),
     "invalid_type": ("Expected {expected}.", "应为{expected_zh}。"),
     "too_long": ("At most {limit} characters (got {length}).", "最多 {limit} 个字符（实际 {length} 个）。"),
+    "invalid_character": ("Contains a NUL character (U+0000), which text cannot hold.", "包含空字符（U+0000），文本中不能保存。"),
     "too_small": ("Must be at least {limit}.", "不能小于 {limit}。"),
     "too_large": ("Must be at most {limit}.", "不能大于 {limit}。"),
     "too_many_digits": (

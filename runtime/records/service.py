@@ -35,7 +35,7 @@ from runtime.query.compiler import SelectScope
 from runtime.query.reader import Count, Page, RecordReader
 from runtime.records import auto_numbers, history, relations, rollups
 from runtime.records import model as m
-from runtime.records.coercion import Invalid
+from runtime.records.coercion import Invalid, is_record_id
 from runtime.records.context import SYSTEM, Actor
 from runtime.errors import (
     BulkRecordError,
@@ -480,7 +480,7 @@ class RecordService:
 
     def _load(self, ctx: WriteContext, model: m.ObjectModel, record_id: Any, operation: str, *, state: str = "live") -> dict[str, Any]:
         """The stored record, locked for the rest of the transaction (through the base SELECT)."""
-        if not isinstance(record_id, str):
+        if not is_record_id(record_id):
             raise self._not_found(model, record_id)
         scope, where = self.reader.scope(ctx.actor, model.name, operation, state=state)  # type: ignore[arg-type]
         mapper = self.mapper(model.name)

@@ -335,6 +335,11 @@ def complete_key_event(service, actor: Actor, object_name: str, record_id: str, 
     if path is None or stage is None or event not in known:
         raise _unknown_event(object_name, event)
     document = (document or "").strip() or None
+    if document is not None and ("\x00" in document or len(document) > 1024):
+        raise RecordValidationError(
+            [_error("document", "invalid_document", "The document reference is not valid.", "文档引用无效。")],
+            object_name=object_name,
+        )
     if completed and known[event].requires_document and document is None:
         raise RecordValidationError(
             [_error("document", "document_required", "Attach a document to complete this event.", "完成该事件需要上传文档。")],

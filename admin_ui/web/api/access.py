@@ -13,6 +13,8 @@ from runtime.records.context import SYSTEM, Actor
 
 def _find_user(services, key: str) -> str | None:
     """A user id from an id or a username."""
+    if "\x00" in key:  # no id or username holds one (and PostgreSQL refuses it in a query)
+        return None
     page = services.records.find(SYSTEM, "user", filter={"or": [{"id": key}, {"username": key}]}, fields=["id"], limit=1)
     return page.records[0]["id"] if page.records else None
 

@@ -160,3 +160,28 @@ def test_expand_returns_the_referenced_records_name(client, headers):
     assert got.status_code == 200
     assert got.json()["parent_account"]["id"] == parent["id"] and got.json()["parent_account"]["name"] == "Expanded Parent"
     assert client.get("/api/v1/objects/account/records", params={"expand": "name"}, headers=headers).status_code == 400
+
+
+@pytest.mark.database
+def test_a_nul_character_is_refused_as_bad_input_on_every_database(client, headers):
+    """PostgreSQL refuses U+0000 in text and in queries; it used to surface as a 500 wherever a
+    string from the caller reached SQL. Now it is bad input like any other, alike on SQLite."""
+    created = client.post("/api/v1/objects/account/records", json={"name": "Nul\x00Co", "industry": "mining"}, headers=headers)
+    assert created.status_code == 422 and created.json()["errors"][0] == {
+        "field": "name", "code": "invalid_character", "message": "Contains a NUL character (U+0000), which text cannot hold."
+    }
+    tagged = client.post("/api/v1/objects/account/records", json={"name": "Tagged", "industry": "mining", "tags": ["a\x00"]}, headers=headers)
+    assert tagged.status_code == 422 and tagged.json()["errors"][0]["code"] == "invalid_character"
+    for tree in ({"name": "a\x00"}, {"name": {"contains": "\x00"}}, {"industry": "\x00"}):
+        listed = client.get("/api/v1/objects/account/records", params={"filter": json.dumps(tree)}, headers=headers)
+        assert listed.status_code == 400, listed.text
+        exported = client.get("/api/v1/objects/account/export", params={"filter": json.dumps(tree)}, headers=headers)
+        assert exported.status_code == 400, exported.text
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = client.request(method, "/api/v1/objects/account/records/%00", json={"name": "x"} if method == "PATCH" else None, headers=headers)
+        assert answer.status_code == 404, (method, answer.text)
+    mine = _account(client, headers, name="Explained")
+    assert client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": "\x00"}, headers=headers).status_code == 404
+    assert client.post("/api/v1/auth/token", json={"username": "ad\x00min", "password": "x"}).status_code == 401
+    imported = client.post("/api/v1/objects/account/import", content="name,industry\nBad\x00Row,mining\n".encode(), headers={**headers, "Content-Type": "text/csv"})
+    assert imported.status_code == 422 and imported.json()["errors"][0]["code"] == "invalid_character"
