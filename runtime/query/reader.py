@@ -194,7 +194,8 @@ class RecordReader:
             names.append(alias.c[target.name_field] if name_spec is not None and name_spec.stored else sa.null())
             objects.append((alias.c.id.is_not(None), sa.literal(target_name)))
         match = sa.case(*[(found, value) for (found, _), value in zip(objects, names, strict=True)], else_=sa.null())
-        return _Output(name, spec, (sa.func.coalesce(*ids), match, sa.case(*objects, else_=sa.null())), expand=True)
+        found_id = ids[0] if len(ids) == 1 else sa.func.coalesce(*ids)  # SQLite's coalesce wants two or more
+        return _Output(name, spec, (found_id, match, sa.case(*objects, else_=sa.null())), expand=True)
 
     def _field_visible(self, actor: Actor, object_name: str, field_name: str) -> bool:
         visible = self.access.readable_fields(actor, object_name)
