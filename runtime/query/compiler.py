@@ -52,18 +52,7 @@ class SelectScope:
         if prefix in self._joins:
             return self._joins[prefix]
         parent = self.table_for(prefix[:-1], objects)
-        target = objects[len(prefix)]
-        alias = self.tables[target].alias(f"j{len(self._joins)}")
-        self._joins[prefix] = alias
-        on = alias.c.id == parent.c[prefix[-1]]
-        # A referenced record the actor may not read joins as missing: its name, its fields and
-        # anything computed from them come back blank, and filters on them match nothing.
-        access = self.guard(target, alias) if self.guard is not None else None
-        if access is not None:
-            on = sa.and_(on, access)
-            self.guarded = True
-        self._join_list.append((alias, on))
-        return alias
+        return self._join(prefix, objects[len(prefix)], parent.c[prefix[-1]])
 
     def table_for_target(self, field: str, target: str) -> sa.FromClause:
         """The table (alias) of ``target`` joined on the base's polymorphic reference ``field``:
@@ -72,9 +61,15 @@ class SelectScope:
         key = (f"{field}:{target}",)  # ":" never appears in a field name
         if key in self._joins:
             return self._joins[key]
+        return self._join(key, target, self.base.c[field])
+
+    def _join(self, key: tuple[str, ...], target: str, reference: sa.ColumnElement) -> sa.FromClause:
+        """Outer-join an alias of ``target``'s table on ``reference``, kept under ``key``."""
         alias = self.tables[target].alias(f"j{len(self._joins)}")
         self._joins[key] = alias
-        on = alias.c.id == self.base.c[field]
+        on = alias.c.id == reference
+        # A referenced record the actor may not read joins as missing: its name, its fields and
+        # anything computed from them come back blank, and filters on them match nothing.
         access = self.guard(target, alias) if self.guard is not None else None
         if access is not None:
             on = sa.and_(on, access)
