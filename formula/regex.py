@@ -1,34 +1,33 @@
-"""A small regular-expression engine for REGEX(): linear time by construction.
+"""REGEX() patterns: a checked subset, matched by RE2 in Python and by PostgreSQL in SQL.
 
 Patterns are parsed here (a common subset: literals, ``.``, classes ``[a-z]`` ``[^…]``, ``\\d \\w
 \\s`` and their negations, groups ``( )`` ``(?: )``, alternation ``|``, quantifiers ``* + ? {n}
-{n,} {n,m}``), compiled to a Thompson NFA and run as a set-of-states simulation whose sets are
-cached as the states of a DFA built lazily (as RE2 does), so matching takes at most
-``len(text) × len(pattern)`` steps whatever the pattern, and usually one dictionary look-up per
-character: no backtracking, no catastrophic cases. A work budget (:data:`MAX_WORK`) still bounds
-the rare text and pattern that keep missing the cache. Back-references, look-around and ``\\b``
-are refused.
+{n,} {n,m}``), so a bad pattern is refused when the formula is checked, with its position in the
+pattern. Back-references, look-around and ``\\b`` are refused.
 
-The same parsed pattern is written out as a PostgreSQL regular expression with only explicit
-character sets (no locale-dependent classes), so both backends match the same strings.
+The parsed pattern is then written out twice with only explicit character sets (no
+locale-dependent classes, ``.`` matching every character including a newline), so both
+backends match the same strings:
+
+* for `RE2 <https://github.com/google/re2>`_ (``google-re2``), which runs the Python evaluator
+  and SQLite's ``fx_regex`` function: linear time in the text whatever the pattern, no
+  backtracking, so no catastrophic cases and no work budget;
+* for PostgreSQL's ``~`` operator, where REGEX() compiles to SQL.
+
+A size bound (:data:`MAX_PROGRAM`) refuses patterns whose repeat counts multiply them past a
+few thousand steps per character, on both backends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re2
 
-from formula.errors import FormulaEvaluationError
+__all__ = ["Pattern", "RegexSyntaxError", "compile_pattern"]
 
-__all__ = ["Pattern", "RegexSyntaxError", "RegexTooCostly", "compile_pattern"]
-
-#: Upper bound on compiled instructions (repeat counts multiply the pattern's size).
+#: Upper bound on the pattern's size once repeat counts are multiplied out (one per character
+#: set, as RE2 and PostgreSQL expand counted repetitions).
 MAX_PROGRAM = 10_000
 MAX_REPEAT = 255  # PostgreSQL refuses larger counts
-#: DFA states kept per pattern before the cache starts over.
-MAX_DFA_STATES = 2_000
-#: NFA positions stepped through (on DFA cache misses) in one match before giving up: about
-#: about 0.1–0.2 s of work on an idle reference machine, whatever the pattern and the text.
-MAX_WORK = 750_000
 
 _DIGIT = ((48, 57),)
 _WORD = ((48, 57), (65, 90), (95, 95), (97, 122))
@@ -45,10 +44,6 @@ class RegexSyntaxError(ValueError):
         super().__init__(message)
         self.message = message
         self.offset = offset
-
-
-class RegexTooCostly(FormulaEvaluationError):
-    """Matching this text would take more than the work budget (a pathological pattern and text)."""
 
 
 # Parsed pattern nodes, as tuples: ("set", ranges, negated) | ("cat", [nodes]) | ("alt", [nodes])
@@ -236,131 +231,85 @@ def _nullable(node) -> bool:
     return node[2] == 0 or _nullable(node[1])
 
 
-# --- compilation to a Thompson NFA ------------------------------------------------------------
-
-_CHAR, _SPLIT, _JUMP, _MATCH = range(4)
-
-
-class _Compiler:
-    def __init__(self) -> None:
-        self.program: list[list] = []
-
-    def emit(self, *instruction) -> int:
-        if len(self.program) >= MAX_PROGRAM:
-            raise RegexSyntaxError("pattern is too complex", 0)
-        self.program.append(list(instruction))
-        return len(self.program) - 1
-
-    def compile(self, node) -> None:
-        kind = node[0]
-        if kind == "set":
-            self.emit(_CHAR, node[1], node[2])
-        elif kind == "cat":
-            for item in node[1]:
-                self.compile(item)
-        elif kind == "alt":
-            jumps = []
-            branches = node[1]
-            for branch in branches[:-1]:
-                split = self.emit(_SPLIT, 0, 0)
-                self.program[split][1] = len(self.program)
-                self.compile(branch)
-                jumps.append(self.emit(_JUMP, 0))
-                self.program[split][2] = len(self.program)
-            self.compile(branches[-1])
-            for jump in jumps:
-                self.program[jump][1] = len(self.program)
-        elif kind == "rep":
-            _, item, low, high = node
-            for _ in range(low):
-                self.compile(item)
-            if high is None:
-                split = self.emit(_SPLIT, 0, 0)
-                self.program[split][1] = len(self.program)
-                self.compile(item)
-                self.emit(_JUMP, split)
-                self.program[split][2] = len(self.program)
-            else:
-                splits = []
-                for _ in range(high - low):
-                    split = self.emit(_SPLIT, 0, 0)
-                    self.program[split][1] = len(self.program)
-                    splits.append(split)
-                    self.compile(item)
-                for split in splits:
-                    self.program[split][2] = len(self.program)
+def _size(node) -> int:
+    """How many character sets the pattern has once repeat counts are multiplied out."""
+    kind = node[0]
+    if kind == "set":
+        return 1
+    if kind in ("cat", "alt"):
+        return sum(_size(item) for item in node[1]) + (len(node[1]) if kind == "alt" else 0)
+    _, item, low, high = node
+    return _size(item) * max(1, high if high is not None else low + 1)
 
 
-def _matches(ranges, negated: bool, code: int) -> bool:
-    for low, high in ranges:
-        if low <= code <= high:
-            return not negated
-    return negated
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is reported to the formula's author, not logged
+    options.never_capture = True  # only whether it matches is asked
+    return options
 
 
-@dataclass(frozen=True)
+_OPTIONS = _options()
+
+
 class Pattern:
     """A compiled pattern: :meth:`fullmatch` in linear time, :attr:`postgres` for SQL."""
 
-    source: str
-    program: tuple
-    postgres: str
-    # Lazily built DFA: a set of NFA positions → {character code → next set}. Shared by every
-    # call, so a pattern used on many records builds each transition once.
-    _dfa: dict = field(default_factory=dict, compare=False, repr=False)
-    _states: dict = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("source", "re2", "postgres", "_compiled")
+
+    def __init__(self, source: str, re2_pattern: str, postgres: str) -> None:
+        self.source = source
+        self.re2 = re2_pattern
+        self.postgres = postgres
+        try:
+            self._compiled = re2.compile(re2_pattern, _OPTIONS)
+        except re2.error:
+            # The subset is within RE2's syntax; only its own size limits can refuse it.
+            raise RegexSyntaxError("pattern is too complex", 0) from None
 
     def fullmatch(self, text: str) -> bool:
-        """Whether the whole of ``text`` matches; raises :class:`RegexTooCostly` past the work budget."""
-        final = len(self.program) - 1
-        dfa = self._dfa
-        interned = self._states
-        current = interned.setdefault(start := self._closure((0,)), start)
-        work = 0
-        for ch in text:
-            code = ord(ch)
-            row = dfa.get(current)
-            if row is None:
-                if len(dfa) >= MAX_DFA_STATES:
-                    dfa.clear()  # as RE2 does: start over rather than grow without bound
-                    interned.clear()
-                row = dfa[current] = {}
-            following = row.get(code)
-            if following is None:
-                following = self._step(current, code)
-                # One object per state, so later look-ups compare by identity, not element by element.
-                following = row[code] = interned.setdefault(following, following)
-                work += len(current) + len(following)
-                if work > MAX_WORK:
-                    raise RegexTooCostly(
-                        f"REGEX needs more than {MAX_WORK:,} steps on this text; simplify the pattern"
-                    )
-            if not following:
-                return False
-            current = following
-        return final in current
+        """Whether the whole of ``text`` matches."""
+        # Lone surrogates cannot be encoded for RE2 (which reads UTF-8); no pattern matches them.
+        try:
+            return self._compiled.fullmatch(text) is not None
+        except UnicodeEncodeError:
+            return False
 
-    def _step(self, current: frozenset[int], code: int) -> frozenset[int]:
-        program = self.program
-        moved = [pc + 1 for pc in current if program[pc][0] == _CHAR and _matches(program[pc][1], program[pc][2], code)]
-        return self._closure(moved) if moved else frozenset()
+    def __repr__(self) -> str:
+        return f"Pattern({self.source!r})"
 
-    def _closure(self, pcs) -> frozenset[int]:
-        program = self.program
-        seen: set[int] = set()
-        stack = list(pcs)
-        while stack:
-            pc = stack.pop()
-            if pc in seen:
-                continue
-            seen.add(pc)
-            op = program[pc]
-            if op[0] == _SPLIT:
-                stack.append(op[1])
-                stack.append(op[2])
-            elif op[0] == _JUMP:
-                stack.append(op[1])
-        return frozenset(seen)
+
+def _re2_char(code: int) -> str:
+    ch = chr(code)
+    if ch.isascii() and ch.isalnum():
+        return ch
+    return f"\\x{{{code:x}}}"
+
+
+def _re2_set(ranges, negated: bool) -> str:
+    if not ranges:
+        return "(?s:.)" if negated else "[^\\x{0}-\\x{10ffff}]"
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1] and not negated:
+        return _re2_char(ranges[0][0])
+    parts = "".join(
+        _re2_char(low) if low == high else f"{_re2_char(low)}-{_re2_char(high)}" for low, high in ranges
+    )
+    return f"[{'^' if negated else ''}{parts}]"
+
+
+def _to_re2(node) -> str:
+    kind = node[0]
+    if kind == "set":
+        return _re2_set(node[1], node[2])
+    if kind == "cat":
+        return "".join(_to_re2(item) for item in node[1])
+    if kind == "alt":
+        return "(?:" + "|".join(_to_re2(item) for item in node[1]) + ")"
+    _, item, low, high = node
+    body = f"(?:{_to_re2(item)})"
+    if high is None:
+        return f"{body}{{{low},}}"
+    return f"{body}{{{low},{high}}}" if high != low else f"{body}{{{low}}}"
 
 
 def _pg_char(code: int) -> str:
@@ -399,8 +348,6 @@ def _to_postgres(node) -> str:
 def compile_pattern(source: str) -> Pattern:
     """Parse and compile a REGEX pattern; raises :class:`RegexSyntaxError`."""
     tree = _Parser(source).parse()
-    compiler = _Compiler()
-    compiler.compile(tree)
-    compiler.emit(_MATCH)
-    program = tuple(tuple(op) for op in compiler.program)
-    return Pattern(source, program, "^(?:" + _to_postgres(tree) + ")$")
+    if _size(tree) > MAX_PROGRAM:
+        raise RegexSyntaxError("pattern is too complex", 0)
+    return Pattern(source, _to_re2(tree), "^(?:" + _to_postgres(tree) + ")$")

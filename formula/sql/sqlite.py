@@ -27,7 +27,7 @@ from typing import Any
 from formula.errors import FormulaError
 from formula.functions import overloads
 from formula.functions.registry import Overload
-from formula.regex import RegexTooCostly, compile_pattern
+from formula.regex import compile_pattern
 from formula.types import FormulaType, Kind
 from formula.values import UTC, format_decimal, to_date, to_datetime, to_decimal, to_time
 
@@ -171,8 +171,6 @@ def _pattern(source: str):
 def _regex(text, pattern):
     try:
         return 1 if _pattern(pattern).fullmatch(text or "") else 0
-    except RegexTooCostly:
-        return None  # an evaluation error: NULL, as for every other function
     except (ValueError, TypeError):
         return 0
 

@@ -317,6 +317,15 @@ GOLDEN: list[tuple[str, object]] = [
     ('REGEX(name, "Acme .*")', True),
     ('REGEX(note, "")', True),
     ('REGEX(code, "(a|A)(b|B)-[0-9]+")', True),
+    # every class written out, so RE2 and PostgreSQL agree: '.' and [^…] take newlines, \d is 0-9
+    ('REGEX("a\\nb", "a.b")', True),
+    ('REGEX("a\\nb", "a[^x]b")', True),
+    ('REGEX("a\\nb", "a\\\\sb")', True),
+    ('REGEX("١٢", "\\\\d+")', False),
+    ('REGEX("é", "\\\\w")', False),
+    ('REGEX(name, "\\\\w+ [售-销]+易")', True),
+    ('REGEX("a.b", "a\\\\.b")', True),
+    ('REGEX("axb", "a\\\\.b")', False),
     # dates and times
     ("TODAY()", dt.date(2024, 5, 6)),
     ("NOW()", dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)),
