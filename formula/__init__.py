@@ -7,12 +7,14 @@ Typical use::
     formula.compile_python(checked)({"amount": 100})   # Decimal('10.0')
     formula.compile_sql(checked, columns, dialect="postgresql").expression
     formula.dependencies(checked).paths            # {("amount",)}
+    formula.shared_cache().check("amount * 0.1", resolver, object_name="deal")  # checked once per schema version
 
 This package imports nothing from the other layers: objects and fields come through a
 :class:`SchemaResolver` that the metadata layer implements.
 """
 
 from formula.ast import Span, Typed
+from formula.cache import FormulaCache, shared_cache
 from formula.checker import BLANK_MODES, CONTEXTS, CheckedFormula, check
 from formula.dependencies import Dependencies, dependencies
 from formula.errors import (
@@ -70,6 +72,7 @@ __all__ = [
     "CompiledFormula",
     "CompiledSQL",
     "Dependencies",
+    "FormulaCache",
     "DictResolver",
     "FormulaCompileError",
     "FormulaError",
@@ -95,4 +98,5 @@ __all__ = [
     "percent",
     "reference",
     "register_sqlite_functions",
+    "shared_cache",
 ]

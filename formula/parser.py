@@ -1,21 +1,29 @@
-"""Text to syntax tree: the Lark grammar (loaded once) and the conversion to :mod:`formula.ast`."""
+"""Text to syntax tree: the Lark grammar (loaded once) and the conversion to :mod:`formula.ast`.
+
+Only Lark's public API is used: one LALR :class:`lark.Lark` built behind ``lru_cache``, its parse
+tree checked against the size limits and converted to dataclass nodes. Parsing runs when metadata
+is loaded or a formula is typed in setup; what is checked again and again (the same text against
+the same schema) is served from :class:`formula.cache.FormulaCache` instead of being parsed again.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from decimal import Decimal
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from formula.ast import Binary, Call, FieldRef, GlobalRef, Literal, Node, Span, Unary
-from formula.errors import FormulaError, FormulaLimitError, FormulaSyntaxError
-from formula.lalr import Fallback, FastParser
+from formula.ast import GlobalRef, Literal, Node, Span, Unary, new_binary, new_call, new_field_ref, new_literal
+from formula.errors import FormulaLimitError, FormulaSyntaxError
 from formula.limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES, MAX_NUMBER_DIGITS
 
 __all__ = ["grammar", "parse"]
 
 _KEYWORDS = {"true": True, "false": False}
+_SYMBOLS = {"==": "=", "!=": "<>"}
+_COMMENTS_AND_SPACE = re.compile(r"/\*[\s\S]*?\*/|\s+")
 
 _ESCAPES = {
     "n": "\n",
@@ -76,31 +84,18 @@ def parse(text: str) -> Node:
         )
     if text.count("(") > MAX_DEPTH:  # fewer parentheses than the limit cannot nest past it
         _check_nesting(text)  # (parentheses in comments are skipped: an empty formula passes)
-    builder = _Builder(text)
-    try:
-        return _fast_parser().parse(text, builder.number, builder.unescape)
-    except (Fallback, FormulaError):
-        pass  # not a plain valid formula: Lark's parser says what is wrong, with its positions
-    # (a formula that parsed has a token: only a failed one can be empty)
-    if not text.strip() or _only_comments(text):
+    if not text.strip() or ("/*" in text and _only_comments(text)):
         raise FormulaSyntaxError("formula is empty", start=0, end=max(1, len(text)), text=text)
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     _check_tree_size(text, tree)
-    return builder.build(tree)
-
-
-@functools.lru_cache(maxsize=1)
-def _fast_parser() -> FastParser:
-    return FastParser(grammar(), _KEYWORDS)
+    return _Builder(text).build(tree)
 
 
 def _only_comments(text: str) -> bool:
-    import re
-
-    return not re.sub(r"/\*[\s\S]*?\*/|\s+", "", text)
+    return not _COMMENTS_AND_SPACE.sub("", text)
 
 
 def _check_nesting(text: str) -> None:
@@ -261,7 +256,7 @@ class _Builder:
 
     def _number(self, tree: Tree) -> Node:
         token = tree.children[0]
-        return Literal(self.span(token), "number", self.number(str(token), token.start_pos))
+        return new_literal(self.span(token), "number", self.number(str(token), token.start_pos))
 
     def number(self, raw: str, start: int) -> Decimal:
         digits = len(raw) - raw.count(".")  # the grammar's numbers are digits and at most one point
@@ -276,7 +271,7 @@ class _Builder:
 
     def _string(self, tree: Tree) -> Node:
         token = tree.children[0]
-        return Literal(self.span(token), "text", self.unescape(str(token), token.start_pos))
+        return new_literal(self.span(token), "text", self.unescape(str(token), token.start_pos))
 
     def unescape(self, raw: str, start: int) -> str:
         body = raw[1:-1]
@@ -323,7 +318,7 @@ class _Builder:
             return Literal(self.span(tree), "boolean", _KEYWORDS[names[0].lower()])
         if len(names) == 1 and names[0].lower() == "null":
             return Literal(self.span(tree), "null", None)
-        return FieldRef(self.span(tree), names)
+        return new_field_ref(self.span(tree), names)
 
     def _global_ref(self, tree: Tree) -> Node:
         first, *rest = tree.children
@@ -334,7 +329,7 @@ class _Builder:
         args: tuple[Node, ...] = ()
         if arguments is not None:
             args = tuple(self.build(child) for child in arguments.children)
-        return Call(self.span(tree), str(name).upper(), self.span(name), args)
+        return new_call(self.span(tree), str(name).upper(), self.span(name), args)
 
     def _unary(self, tree: Tree) -> Node:
         op, operand = tree.children
@@ -343,5 +338,5 @@ class _Builder:
     def _binary(self, tree: Tree) -> Node:
         left, op, right = tree.children
         symbol = str(op)
-        symbol = {"==": "=", "!=": "<>"}.get(symbol, symbol)
-        return Binary(self.span(tree), symbol, self.build(left), self.build(right))
+        symbol = _SYMBOLS.get(symbol, symbol)
+        return new_binary(self.span(tree), symbol, self.build(left), self.build(right))

@@ -35,6 +35,10 @@ formula(return type)                                  the return type
 rollup(number / currency / date)                      ``NUMBER`` / ``CURRENCY`` / ``DATE``
 ====================================================  ============================
 
+A resolver may also offer ``schema_version()`` (or a ``schema_version`` attribute): a hashable
+value that changes whenever any of its answers could. :class:`formula.cache.FormulaCache` keys
+checked formulas by it; a resolver without one is never cached.
+
 :class:`DictResolver` is a small in-memory implementation for tests and for the CLI.
 """
 
@@ -86,6 +90,9 @@ class DictResolver:
             for name, fields in objects.items()
         }
         self._globals = {key.lower(): value for key, value in (globals or {}).items()}
+        # Its answers never change (the mappings were copied above): one version per resolver,
+        # an object so a cache key holding it cannot be confused with a later resolver's.
+        self.schema_version = object()
 
     def field_type(self, object_name: str, field_name: str) -> FormulaType | None:
         fields = self._objects.get(object_name)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from formula import BOOLEAN, FormulaError, FormulaType, Kind, check, dependencies
+from formula import BOOLEAN, FormulaError, FormulaType, Kind, dependencies, shared_cache
 from formula.ast import TApply, TField, TLiteral, walk
 from formula.checker import CheckedFormula
 from metadata.errors import Problem
@@ -132,7 +132,7 @@ class _FormulaChecker:
 
     def site(self, site: FormulaSite) -> CheckedFormula | None:
         try:
-            checked = check(
+            checked = shared_cache().check(
                 site.text,
                 self.resolver,
                 object_name=site.object_name,

@@ -4,10 +4,16 @@
 :class:`formula.SchemaResolver`) from a :class:`~metadata.registry.Registry`, so a formula in a
 validation rule can say ``owner.department.name`` or ``$User.department`` and be type-checked
 before anyone saves a record.
+
+Its :meth:`~RegistryResolver.schema_version` is what :class:`formula.cache.FormulaCache` keys
+checked formulas by: a digest of every answer the resolver can give (each object's field names
+and formula types, and which globals resolve), so two registries that declare the same fields
+share their checked formulas, and a changed field type misses the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -129,6 +135,7 @@ class RegistryResolver:
         # object name → (its definition, field name → field), built on first use: every field
         # reference of every formula asks, and objects have dozens of fields
         self._fields: dict[str, tuple[object, dict[str, FieldDef]]] = {}
+        self._version: tuple[tuple, str] | None = None  # (the object definitions it was computed from, digest)
 
     def field_type(self, object_name: str, field_name: str) -> FormulaType | None:
         object_def = self.registry.objects.get(object_name)
@@ -152,6 +159,28 @@ class RegistryResolver:
     def global_object(self, name: str) -> str | None:
         target = GLOBAL_OBJECTS.get(name.lower())
         return target if target in self.registry.objects else None
+
+    def schema_version(self) -> str:
+        """A digest of every answer this resolver gives: changes whenever a formula's types could.
+
+        Recomputed when an object definition of the registry is replaced (as extensions and
+        edits do: definitions are not changed in place); comparing the definitions costs one
+        identity test per object.
+        """
+        objects = tuple(self.registry.objects.values())
+        if self._version is None or self._version[0] != objects:
+            self._version = (objects, _digest(self.registry))
+        return self._version[1]
+
+
+def _digest(registry: Registry) -> str:
+    """Every object's fields with their formula types, and the globals: all the checker can learn."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in sorted(registry.objects):
+        fields = [(item.api_name, repr(formula_type_of(item, registry))) for item in registry.objects[name].fields]
+        digest.update(repr((name, fields)).encode())
+    digest.update(repr((sorted(SYSTEM_FIELD_TYPES.items()), sorted(GLOBAL_OBJECTS.items()))).encode())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
