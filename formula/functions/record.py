@@ -6,6 +6,7 @@ rules and field rules only, and never compile to SQL.
 
 from __future__ import annotations
 
+from formula.ast import TField, TLiteral
 from formula.functions.registry import ANY, MPICK, PICK, TEXT, Function, Overload, TypingProblem
 from formula.regex import RegexSyntaxError, compile_pattern
 from formula.types import BOOLEAN, Kind
@@ -21,8 +22,6 @@ _REGEX = Overload("REGEX", (TEXT, TEXT), BOOLEAN)
 
 
 def _field_argument(call, args):
-    from formula.ast import TField
-
     if len(args) != 1:
         raise TypingProblem(f"{call.name} takes 1 argument (a field), got {len(args)}")
     arg = args[0]
@@ -48,8 +47,6 @@ def _resolve_priorvalue(call, args):
 
 
 def _resolve_regex(call, args):
-    from formula.ast import TLiteral
-
     if len(args) != 2:
         raise TypingProblem(f"REGEX takes 2 arguments (text, pattern), got {len(args)}")
     if args[0].type.kind not in (Kind.TEXT, Kind.NULL, Kind.ERROR):

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from formula.types import NUMERIC_KINDS, FormulaType, Kind, shared
-
-if TYPE_CHECKING:
-    from formula.ast import Call, Typed
 
 __all__ = [
     "ANY",
@@ -126,7 +123,10 @@ class TypingProblem(Exception):
         self.index = index
 
 
-ResolveHook = Callable[["Call", Sequence["Typed"]], tuple[Overload, FormulaType]]
+#: A ``resolve`` hook: called with the :class:`formula.ast.Call` node and its typed arguments
+#: (:class:`formula.ast.Typed`). Written with ``Any``: the syntax tree refers to
+#: :class:`Overload`, so naming its classes here would make the two modules a circle.
+ResolveHook = Callable[[Any, Sequence[Any]], tuple[Overload, FormulaType]]
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,7 +23,7 @@ from formula.functions.dates import DATETIME_UNITS
 from formula.functions.numeric import EXP_FLOOR, EXP_LIMIT, MAX_EXPONENT, ROUND_LIMIT
 from formula.limits import MAX_TEXT_LENGTH
 from formula.regex import compile_pattern
-from formula.sql.compiler import Builder
+from formula.sql.builder import Builder
 from formula.types import FormulaType, Kind
 from formula.values import INEXACT_SCALE, MAX_INTEGER_DIGITS, UTC
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from formula.ast import TApply, TField, Typed
-from formula.sql.compiler import Builder
+from formula.sql.builder import Builder
 from formula.sql.sqlite import encode, function_name
 from formula.types import FormulaType, Kind
 
