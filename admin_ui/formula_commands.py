@@ -106,9 +106,9 @@ def _inferred_resolver(record: Mapping[str, Any] | None, blank_as: str) -> DictR
 
 def _object_resolver(object_name: str):
     try:
-        from metadata.formula_schema import standard_resolver
+        from metadata.registry import standard_resolver
     except ImportError:
-        raise _UsageProblem("object metadata is not available (metadata.formula_schema is missing)") from None
+        raise _UsageProblem("object metadata is not available (metadata.registry is missing)") from None
     try:
         resolver = standard_resolver()
     except Exception as exc:  # the metadata layer's own errors: report them, never a traceback

@@ -8,9 +8,10 @@ type-checked by :mod:`metadata.formula_checks`, called from :func:`check_registr
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from metadata.errors import Problem
+from metadata.formula_checks import check_formulas
+from metadata.merged import Registry
 from metadata.models import (
     CHOICE_TYPES,
     REFERENCE_TYPES,
@@ -21,8 +22,6 @@ from metadata.models import (
 )
 from metadata.validation import did_you_mean
 
-if TYPE_CHECKING:
-    from metadata.registry import Registry
 
 #: Prefix of the platform's own tables (metadata store, history, archives); objects may not use it.
 RESERVED_OBJECT_PREFIX = "tessera"
@@ -381,6 +380,4 @@ def check_registry(registry: Registry, problems: list[Problem]) -> None:
     checker.objects()
     checker.layouts()
     checker.value_sets()
-    from metadata.formula_checks import check_formulas  # formula_schema needs the registry module
-
     check_formulas(registry, problems)

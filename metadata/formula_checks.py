@@ -15,18 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from formula import BOOLEAN, FormulaError, FormulaType, Kind, dependencies, shared_cache
 from formula.ast import TApply, TField, TLiteral, walk
 from formula.checker import CheckedFormula
 from metadata.errors import Problem
 from metadata.formula_schema import RegistryResolver, formula_type_of
+from metadata.merged import Registry
 from metadata.models import CHOICE_TYPES
 from metadata.validation import did_you_mean
-
-if TYPE_CHECKING:
-    from metadata.registry import Registry
 
 __all__ = ["FormulaSite", "check_formulas", "formula_sites"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from functools import lru_cache
 
 from formula.types import (
     BOOLEAN,
@@ -32,7 +31,7 @@ from formula.types import (
     reference,
 )
 from metadata.models import FieldDef
-from metadata.registry import Registry, load_registry, shipped_packages
+from metadata.merged import Registry
 
 #: Formula types of the columns every object has (see ``SYSTEM_FIELD_NAMES``).
 SYSTEM_FIELD_TYPES: dict[str, FormulaType] = {
@@ -181,13 +180,3 @@ def _digest(registry: Registry) -> str:
         digest.update(repr((name, fields)).encode())
     digest.update(repr((sorted(SYSTEM_FIELD_TYPES.items()), sorted(GLOBAL_OBJECTS.items()))).encode())
     return digest.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def _standard_registry() -> Registry:
-    return load_registry(shipped_packages())
-
-
-def standard_resolver() -> RegistryResolver:
-    """A resolver over the packages Tessera ships (for ``tessera formula … --object``)."""
-    return RegistryResolver(_standard_registry())

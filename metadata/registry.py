@@ -2,23 +2,38 @@
 
 Packages are put in dependency order, extensions are folded into the objects they extend, and
 every cross-reference is checked (see :mod:`metadata.checks`). The registry is an ordinary object
-passed to whoever needs it — there is no global one.
+passed to whoever needs it — there is no global one. Its classes live in :mod:`metadata.merged`
+(below the checks, which read them) and are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from metadata.errors import PackageError, Problem, UnknownObjectError
+from metadata.checks import check_registry
+from metadata.errors import PackageError, Problem
+from metadata.formula_schema import RegistryResolver
 from metadata.loader import Origin, Package, load_package, package_from_documents
-from metadata.models import App, FieldDef, Layout, ObjectDef, PicklistValue, ValueSet
+from metadata.merged import Registry, Relation
+from metadata.models import SYSTEM_FIELD_NAMES, ObjectDef
+from metadata.security_checks import check_security
+from metadata.validation import did_you_mean
 from metadata.versions import satisfies
 
-if TYPE_CHECKING:
-    from metadata.security_checks import SecurityDefinitions
+__all__ = [
+    "SHIPPED_ROOT",
+    "STANDARD_PACKAGE",
+    "SYSTEM_PACKAGE",
+    "Registry",
+    "Relation",
+    "build_registry",
+    "load_registry",
+    "registry_from_documents",
+    "shipped_packages",
+    "standard_resolver",
+]
 
 #: Where the platform's own packages live: the system package, then the standard CRM package.
 SHIPPED_ROOT = Path(__file__).parent
@@ -31,83 +46,14 @@ def shipped_packages() -> list[Path]:
     return [SYSTEM_PACKAGE, STANDARD_PACKAGE]
 
 
-@dataclass(frozen=True)
-class Relation:
-    """A child object's reference field pointing at a parent object."""
-
-    child: str
-    field: str
-    parent: str
-    kind: str  # "lookup", "master_detail", "user" or "department"
+@lru_cache(maxsize=1)
+def _standard_registry() -> Registry:
+    return load_registry(shipped_packages())
 
 
-@dataclass
-class Registry:
-    """Everything the installed packages declare, merged and cross-checked."""
-
-    packages: list[Package]
-    objects: dict[str, ObjectDef]
-    layouts: dict[str, Layout]
-    value_sets: dict[str, ValueSet]
-    #: apps (navigation: ordered object tabs), in package then file sequence
-    apps: dict[str, App] = field(default_factory=dict)
-    origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
-    #: names whose definitions failed to load, by folder ("objects", "layouts", "value_sets")
-    broken: dict[str, set[str]] = field(default_factory=dict, repr=False)
-    #: roles, profiles, groups, sharing rules, dimensions and record teams, merged
-    security: SecurityDefinitions | None = field(default=None, repr=False)
-
-    def object(self, name: str) -> ObjectDef:
-        """The object called ``name``."""
-        try:
-            return self.objects[name]
-        except KeyError:
-            raise UnknownObjectError("object", name) from None
-
-    def field(self, object_name: str, field_name: str) -> FieldDef:
-        """The field ``field_name`` of ``object_name`` (declared fields only)."""
-        for definition in self.object(object_name).fields:
-            if definition.api_name == field_name:
-                return definition
-        raise UnknownObjectError("field", f"{object_name}.{field_name}")
-
-    def fields(self, object_name: str) -> dict[str, FieldDef]:
-        """The declared fields of ``object_name`` by api name, in declaration sequence."""
-        return {definition.api_name: definition for definition in self.object(object_name).fields}
-
-    def picklist_values(self, object_name: str, field_name: str) -> list[PicklistValue]:
-        """The values of a picklist or multi-picklist field, inline or from its value set."""
-        definition = self.field(object_name, field_name)
-        values = getattr(definition, "values", None)
-        if values is not None:
-            return list(values)
-        value_set = getattr(definition, "value_set", None)
-        if value_set is None or value_set not in self.value_sets:
-            return []
-        return list(self.value_sets[value_set].values or [])
-
-    def relations(self) -> Iterator[Relation]:
-        """Every reference field of every object, as a child → parent relation."""
-        for object_def in self.objects.values():
-            for definition in object_def.fields:
-                for target in getattr(definition, "targets", ()):
-                    yield Relation(object_def.api_name, definition.api_name, target, definition.type)
-
-    def children(self, parent: str) -> list[Relation]:
-        """Relations whose parent is ``parent``."""
-        return [relation for relation in self.relations() if relation.parent == parent]
-
-    def stats(self) -> dict[str, int]:
-        """Counts shown by ``tessera metadata check``."""
-        return {
-            "objects": len(self.objects),
-            "fields": sum(len(object_def.fields) for object_def in self.objects.values()),
-            "layouts": len(self.layouts),
-            "rules": sum(
-                len(object_def.validation_rules) + len(object_def.field_rules)
-                for object_def in self.objects.values()
-            ),
-        }
+def standard_resolver() -> RegistryResolver:
+    """A formula resolver over the packages Tessera ships (for ``tessera formula … --object``)."""
+    return RegistryResolver(_standard_registry())
 
 
 def load_registry(roots: Iterable[Path]) -> Registry:
@@ -132,8 +78,6 @@ def registry_from_documents(documents: Iterable[dict]) -> Registry:
 
 def build_registry(packages: list[Package], problems: list[Problem]) -> Registry:
     """Merge ``packages`` into a registry, appending every problem found to ``problems``."""
-    from metadata.checks import check_registry  # checks needs Registry; keep the cycle one-way
-
     ordered = _by_dependency(packages, problems)
     registry = Registry(packages=ordered, objects={}, layouts={}, value_sets={})
     for package in packages:
@@ -155,17 +99,12 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
             _apply_extension(registry, package, extension, origin, problems)
     check_registry(registry, problems)
     _check_apps(registry, problems)
-    from metadata.security_checks import check_security  # security checks need the registry too
-
     registry.security = check_security(registry, problems)
     return registry
 
 
 def _check_apps(registry: Registry, problems: list[Problem]) -> None:
     """Every tab of every app names an installed object; list views name a tab and its fields."""
-    from metadata.models import SYSTEM_FIELD_NAMES
-    from metadata.validation import did_you_mean
-
     for name, app in registry.apps.items():
         origin = registry.origins[("app", name)]
         for index, tab in enumerate(app.tabs):

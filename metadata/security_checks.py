@@ -8,16 +8,14 @@ groups that contain themselves, criteria formulas that do not type-check as a co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from metadata.errors import Problem
+from metadata.formula_checks import FormulaSite, _FormulaChecker
+from metadata.merged import Registry, SecurityDefinitions
 from metadata.models import REFERENCE_TYPES, SYSTEM_FIELD_NAMES
-from metadata.models.security import SECURITY_FILES, Dimension, Principals, Profile, PublicGroup, RecordTeam, Role, SharingRule
+from metadata.models.security import SECURITY_FILES, Principals
 from metadata.validation import did_you_mean
-
-if TYPE_CHECKING:
-    from metadata.registry import Registry
 
 __all__ = ["SecurityDefinitions", "check_security", "security_of"]
 
@@ -31,22 +29,6 @@ _KEYS = {
     "teams": "team",
 }
 _FILTER_KEYWORDS = frozenset({"and", "or", "not"})
-
-
-@dataclass
-class SecurityDefinitions:
-    """Every package's security definitions, merged by name (later packages cannot redefine)."""
-
-    roles: dict[str, Role] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    groups: dict[str, PublicGroup] = field(default_factory=dict)
-    sharing_rules: dict[str, SharingRule] = field(default_factory=dict)
-    dimensions: dict[str, Dimension] = field(default_factory=dict)
-    teams: dict[str, RecordTeam] = field(default_factory=dict)  #: by object
-
-    def team_parents(self, object_name: str) -> list[tuple[str, str]]:
-        """(parent object, reference field) pairs through which ``object_name`` inherits a team."""
-        return [(team.object, child.field) for team in self.teams.values() for child in team.children if child.object == object_name]
 
 
 def _name(kind: str, item: Any) -> str:
@@ -156,8 +138,6 @@ class _Checker:
                 visit(name, [name])
 
     def sharing_rules(self) -> None:
-        from metadata.formula_checks import FormulaSite, _FormulaChecker
-
         checker = _FormulaChecker(self.registry, self.problems)
         for name, rule in self.security.sharing_rules.items():
             key = ("sharing_rule", name)

@@ -115,7 +115,7 @@ def test_eval_errors_go_to_stderr_without_traceback(args, message):
 def test_object_option_reports_missing_or_broken_metadata_cleanly(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "metadata.formula_schema", None)
+    monkeypatch.setitem(sys.modules, "metadata.registry", None)
     result = invoke("check", "amount", "--object", "thing")
     assert result.exit_code == 1
     assert "object metadata is not available" in result.stderr
@@ -127,9 +127,9 @@ def test_object_option_uses_the_standard_resolver(monkeypatch):
 
     from formula import DictResolver
 
-    module = types.ModuleType("metadata.formula_schema")
+    module = types.ModuleType("metadata.registry")
     module.standard_resolver = lambda: DictResolver({"thing": {"amount": "currency(2)"}})
-    monkeypatch.setitem(sys.modules, "metadata.formula_schema", module)
+    monkeypatch.setitem(sys.modules, "metadata.registry", module)
     assert invoke("check", "amount * 2", "--object", "thing").stdout.strip() == "currency(2)"
     assert invoke("eval", "amount * 2", "--object", "thing", "--record", '{"amount": 1.25}').stdout.strip() == "2.5"
     unknown = invoke("check", "amount", "--object", "nothing")
