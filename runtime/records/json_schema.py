@@ -10,14 +10,25 @@ describes their JSON form.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import jsonschema
 
 from runtime.records import coercion as c
-from runtime.records.model import ObjectModel
 
 _TEXT_LIKE = {"text", "textarea", "long_text", "rich_text", "phone", "email", "url"}
+
+
+class ObjectInputs(Protocol):
+    """What the schema reads of a :class:`runtime.records.model.ObjectModel`.
+
+    Named structurally: the model module builds and caches these schemas, so importing it here
+    would make the two modules a circle.
+    """
+
+    name: str
+    inputs: Mapping[str, Any]
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +121,7 @@ def field_schema(spec) -> dict[str, Any]:
     return schema
 
 
-def object_schema(model: ObjectModel) -> dict[str, Any]:
+def object_schema(model: ObjectInputs) -> dict[str, Any]:
     """The JSON Schema of a create or update body of ``model``: only known, settable fields."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

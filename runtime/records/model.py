@@ -17,6 +17,7 @@ from typing import Any
 from metadata.models import ObjectDef, RollupField
 from metadata.registry import Registry
 from runtime.records import coercion as c
+from runtime.records.json_schema import object_schema
 
 #: How a field's values behave in filters, sorting and output.
 TEXT, INTEGER, DECIMAL, DATE, DATETIME, TIME, BOOLEAN = "text", "integer", "decimal", "date", "datetime", "time", "boolean"
@@ -162,8 +163,6 @@ class ObjectModels:
     def json_schema(self, name: str) -> dict:
         """The JSON Schema of ``name``'s input (see :mod:`runtime.records.json_schema`), built once."""
         if name not in self._schemas:
-            from runtime.records.json_schema import object_schema
-
             self._schemas[name] = object_schema(self.get(name))
         return self._schemas[name]
 

@@ -153,12 +153,20 @@ def principal_users(org: Org, security, principals, departments: set[tuple[str, 
     return found
 
 
+def rule_recipients(name: str) -> str:
+    """The group-closure key of a sharing rule's recipients."""
+    return f"with:{name}"
+
+
+def rule_owners(name: str) -> str:
+    """The group-closure key of an owner-based sharing rule's owners."""
+    return f"owners:{name}"
+
+
 def group_closure(org: Org, security, departments: set[tuple[str, str, int]]) -> set[tuple[str, str]]:
     """(group, user) for every public group, and for each sharing rule's recipients and owners
     (keys ``with:<rule>`` and ``owners:<rule>``), so the predicate looks membership up instead
     of resolving departments, roles and nested groups on every query."""
-    from runtime.security.principals import rule_owners, rule_recipients
-
     rows = set()
     for name, group in security.groups.items():
         members = principal_users(org, security, group, departments, visiting=(name,)) | org.members.get(name, set())

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from metadata.models.security import Profile, Role
 from runtime.security import org
+from runtime.security.org import rule_owners, rule_recipients  # noqa: F401 - the policy reads them here
 from runtime.security import tables as t
 
 
@@ -38,16 +39,6 @@ class Principal:
     @property
     def role_names(self) -> list[str]:
         return [role.api_name for role in self.roles]
-
-
-def rule_recipients(name: str) -> str:
-    """The group-closure key of a sharing rule's recipients."""
-    return f"with:{name}"
-
-
-def rule_owners(name: str) -> str:
-    """The group-closure key of an owner-based sharing rule's owners."""
-    return f"owners:{name}"
 
 
 def load(connection: sa.Connection, site, user_id: str) -> Principal | None:

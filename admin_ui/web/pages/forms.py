@@ -27,6 +27,7 @@ from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
 from admin_ui.web.pages.lists import default_layout, object_or_404
 from admin_ui.web.pages.navigation import chrome, signed_in
+from admin_ui.web.pages.reading import _plain, load_record
 from admin_ui.web.pages.rendering import actor_of, form_of, redirect, render, services_of, sign_in_redirect
 from runtime.records import stages
 from runtime.records.coercion import Invalid
@@ -492,8 +493,6 @@ def create(request: Request) -> Response:
 def edit_form(request: Request) -> Response:
     if not signed_in(request):
         return sign_in_redirect(request)
-    from admin_ui.web.pages.records import _plain, load_record
-
     app_name, object_name, record_id = request.path_params["app"], request.path_params["object"], request.path_params["id"]
     object_or_404(request, object_name)
     record, deleted = load_record(request, object_name, record_id)
@@ -509,8 +508,6 @@ def update(request: Request) -> Response:
     """Save changes with the version the form was drawn from; a conflict offers a reload."""
     if not signed_in(request):
         return sign_in_redirect(request)
-    from admin_ui.web.pages.records import _plain, load_record
-
     app_name, object_name, record_id = request.path_params["app"], request.path_params["object"], request.path_params["id"]
     object_or_404(request, object_name)
     services = services_of(request)
@@ -545,8 +542,6 @@ def reevaluate(request: Request) -> Response:
     """The form's fields again for the values typed so far (htmx posts here on every change)."""
     if not signed_in(request):
         return sign_in_redirect(request)
-    from admin_ui.web.pages.records import _plain, load_record
-
     app_name, object_name = request.path_params["app"], request.path_params["object"]
     object_or_404(request, object_name)
     services = services_of(request)

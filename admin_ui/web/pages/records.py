@@ -16,37 +16,13 @@ from starlette.responses import Response
 
 from admin_ui.web.pages import i18n
 from admin_ui.web.pages import values as v
-from admin_ui.web.pages.forms import rule_states
+from admin_ui.web.pages.forms import rule_states, status_of
 from admin_ui.web.pages.lists import default_layout, object_or_404, readable_fields
-from admin_ui.web.pages.navigation import PageNotFound, chrome, signed_in
+from admin_ui.web.pages.reading import _plain, load_record
+from admin_ui.web.pages.navigation import chrome, signed_in
 from admin_ui.web.pages.rendering import actor_of, form_of, redirect, render, services_of, sign_in_redirect
-from runtime.errors import RecordError, RecordNotFoundError
+from runtime.errors import RecordError
 from runtime.records import stages
-
-
-def load_record(request: Request, object_name: str, record_id: str) -> tuple[dict[str, Any], bool]:
-    """The record (live, else from the recycle bin) and whether it is deleted; 404 if neither."""
-    services = services_of(request)
-    actor = actor_of(request)
-    site = services.site
-    names = [name for name in site.registry.fields(object_name)] + ["owner", "created_by", "updated_by"]
-    expand = v.expandable(site, object_name, names)
-    try:
-        return services.records.get(actor, object_name, record_id, expand=expand), False
-    except RecordNotFoundError:
-        pass
-    try:
-        page = services.records.find(actor, object_name, filter={"id": record_id}, state="deleted", expand=expand, limit=1)
-    except RecordError:
-        page = None
-    if page is None or not page.records:
-        raise PageNotFound(f"no record '{record_id}'")
-    return page.records[0], True
-
-
-def _plain(record: dict[str, Any]) -> dict[str, Any]:
-    """The record with expanded references reduced to their ids (what formulas read)."""
-    return {key: (value.get("id") if isinstance(value, dict) and "id" in value and "name" in value else value) for key, value in record.items()}
 
 
 def related_lists(request: Request, app_name: str, object_name: str, record_id: str, layout, language: str) -> list[dict[str, Any]]:
@@ -251,8 +227,6 @@ def restore(request: Request) -> Response:
 
 def _failed(request: Request, problem: RecordError) -> Response:
     """The errors of a refused action, with a way back to the record."""
-    from admin_ui.web.pages.forms import status_of
-
     data = chrome(request)
     data.update(title=i18n.gettext(data["language"], "Not done"), errors=problem.messages(data["language"]), back=request.url.path.rsplit("/", 1)[0])
     return render(request, "app/message.html", data, status=status_of(problem))
