@@ -2,8 +2,10 @@
 
 1. Imports go down the layers only: ``admin_ui → runtime → metadata → formula``.
 2. The engine's code names no CRM object: accounts, leads, orders… are metadata, never Python.
+3. Inside each package, modules import one another one way: no circles, not even through an
+   import inside a function or under ``TYPE_CHECKING`` (how circles hide).
 
-Both rules read every ``.py`` file of the four packages with :mod:`ast` (nothing is imported),
+The rules read every ``.py`` file of the four packages with :mod:`ast` (nothing is imported),
 and each checker is first tried on small in-memory snippets, so a broken checker cannot pass
 by finding nothing.
 """
@@ -277,6 +279,104 @@ def crm_word_violations(source: SourceFile) -> list[Violation]:
     return sorted(found, key=lambda v: (v.line, v.message))
 
 
+# --- rule 3: no import circles inside a package -----------------------------------------
+
+
+def module_dependencies(source: SourceFile, modules: set[str]) -> dict[str, int]:
+    """The modules of ``modules`` that ``source`` imports → the first line importing each.
+
+    Every import counts: at module level, inside a function, under ``TYPE_CHECKING``.
+    ``from package import name`` is an import of ``package.name`` when that is a module, else
+    of ``package`` itself. The parents Python imports on the way are not counted: importing
+    ``a.b.c`` is a dependency on ``a.b.c``, not on ``a`` (whose ``__init__`` re-exports are a
+    package's public face, not a dependency of its modules).
+    """
+    found: dict[str, int] = {}
+
+    def add(target: str | None, line: int) -> None:
+        if target in modules and target != source.module:
+            found[target] = min(line, found.get(target, line))
+
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module if node.level == 0 else _resolve_relative(source, node.level, node.module)
+            for alias in node.names if base is not None else ():
+                add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base, node.lineno)
+    for line, target, written in imported_modules(source):
+        if not written.startswith("from "):  # ``import x`` and ``import_module("x")``, read above otherwise
+            add(target, line)
+    return dict(sorted(found.items()))
+
+
+def import_cycles(sources: list[SourceFile]) -> list[list[str]]:
+    """Every circle of imports among ``sources`` of the same top-level package, as sorted module lists.
+
+    Tarjan's strongly connected components, written with an explicit stack (no recursion).
+    """
+    by_module = {source.module: source for source in sources}
+    modules = set(by_module)
+    graph = {
+        name: [
+            target
+            for target in module_dependencies(source, modules)
+            if target.split(".", 1)[0] == name.split(".", 1)[0]
+        ]
+        for name, source in by_module.items()
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(graph[target])))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        cycles.append(sorted(component))
+    return sorted(cycles)
+
+
+def describe_cycle(cycle: list[str], sources: list[SourceFile]) -> str:
+    """A circle with the import lines that make it, for the failure message."""
+    by_module = {source.module: source for source in sources}
+    members = set(cycle)
+    lines = [" ↔ ".join(cycle)]
+    for name in cycle:
+        source = by_module[name]
+        for target, line in sorted(module_dependencies(source, set(by_module)).items()):
+            if target in members:
+                lines.append(f"    {source.path}:{line}: imports {target}")
+    return "\n".join(lines)
+
+
 # --- the repository ----------------------------------------------------------------------
 
 
@@ -311,6 +411,19 @@ def test_no_crm_object_names_in_engine_code(package_sources):
             "CRM object names in engine code (they belong in metadata and tests). Rename them; only a"
             " library's own name goes in ALLOWED_LIBRARY_NAMES / ALLOWED_LIBRARY_KEYWORDS, with a comment:\n"
             + "\n".join(map(str, found)),
+            pytrace=False,
+        )
+
+
+def test_no_import_circles_inside_a_package(package_sources):
+    found = []
+    for files in package_sources.values():
+        found.extend(describe_cycle(cycle, files) for cycle in import_cycles(files))
+    if found:
+        pytest.fail(
+            "modules that import each other (directly or round a circle), counting imports inside"
+            " functions and under TYPE_CHECKING. Move what both need into a module below them:\n"
+            + "\n".join(found),
             pytrace=False,
         )
 
@@ -439,3 +552,56 @@ def test_crm_word_checker_reads_module_paths():
 )
 def test_words(text, expected):
     assert list(words(text)) == expected
+
+
+def _sources(files: dict[str, str]) -> list[SourceFile]:
+    return [parse_source(code, path) for path, code in files.items()]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # a function-level import closing the circle
+        (
+            {"metadata/a.py": "from metadata.b import x\n", "metadata/b.py": "def f():\n    from metadata.a import y\n"},
+            [["metadata.a", "metadata.b"]],
+        ),
+        # a type-only import closing it
+        (
+            {
+                "formula/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from formula.b import B\n",
+                "formula/b.py": "from formula.a import A\n",
+            },
+            [["formula.a", "formula.b"]],
+        ),
+        # round three modules, through ``from package import module`` and a relative import
+        (
+            {
+                "runtime/p/__init__.py": "",
+                "runtime/p/a.py": "from runtime.p import b\n",
+                "runtime/p/b.py": "from .c import thing\n",
+                "runtime/p/c.py": "import runtime.p.a\n",
+            },
+            [["runtime.p.a", "runtime.p.b", "runtime.p.c"]],
+        ),
+        # one way only; a package re-exporting its modules; another package's module
+        (
+            {
+                "metadata/__init__.py": "from metadata.a import x\n",
+                "metadata/a.py": "from metadata.b import y\nimport formula.a\n",
+                "metadata/b.py": "import sqlalchemy\n",
+                "formula/a.py": "def f():\n    import metadata.a\n",
+            },
+            [],
+        ),
+    ],
+)
+def test_import_cycle_checker(files, expected):
+    assert import_cycles(_sources(files)) == expected
+
+
+def test_import_cycle_message_names_the_lines():
+    files = _sources({"metadata/a.py": "import os\nfrom metadata.b import x\n", "metadata/b.py": "def f():\n    from metadata.a import y\n"})
+    assert describe_cycle(["metadata.a", "metadata.b"], files) == (
+        "metadata.a ↔ metadata.b\n    metadata/a.py:2: imports metadata.b\n    metadata/b.py:2: imports metadata.a"
+    )
