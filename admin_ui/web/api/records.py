@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import endpoint, json_body, require_user, services_of, unknown_object
+from admin_ui.web.api.context import JsonTooDeep, endpoint, json_body, load_json, require_user, services_of, too_deep, unknown_object
 from admin_ui.web.responses import JSONResponse, error, error_response
 from runtime.errors import RecordError
 
@@ -39,7 +39,9 @@ def parse_list_query(request: Request) -> dict[str, Any] | Response:
     query: dict[str, Any] = {}
     if params.get("filter"):
         try:
-            query["filter"] = json.loads(params["filter"])
+            query["filter"] = load_json(params["filter"])
+        except JsonTooDeep:
+            return too_deep(request.state.language, "filter")
         except json.JSONDecodeError as problem:
             return _bad_query(
                 request, "filter", "invalid_filter",
