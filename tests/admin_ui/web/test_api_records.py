@@ -206,3 +206,16 @@ def test_a_concurrent_change_without_if_match_answers_409(client, headers, servi
     assert raced.status_code == 409, raced.text
     assert raced.json()["errors"][0]["code"] == "version_conflict"
     assert client.get(f"/api/v1/objects/account/records/{record['id']}", headers=headers).json()["employees"] == 7
+
+
+def test_fields_naming_a_field_the_caller_may_not_read_is_400_as_an_unknown_one(client, headers, make_user, bearer):
+    """A hidden field in fields= used to be dropped without a word while an unknown one was 400,
+    which told the caller which hidden fields exist; both are unknown_field now."""
+    record = _account(client, headers, name="Hidden Fields Co")
+    partner = bearer(client, make_user(roles=["standard_user"], profiles=["partner_sales"])["username"])
+    for url in ("/api/v1/objects/account/records", f"/api/v1/objects/account/records/{record['id']}"):
+        for hidden in ("credit_limit", "nonexistent"):
+            answer = client.get(url, params={"fields": f"name,{hidden}"}, headers=partner)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["errors"] == [{"field": hidden, "code": "unknown_field", "message": f"Unknown field '{hidden}'."}]
+        assert client.get(url, params={"fields": "name,credit_limit"}, headers=headers).status_code == 200
