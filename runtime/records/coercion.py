@@ -31,6 +31,7 @@ TAG_MAX_LENGTH = 100
 INTEGER_MIN, INTEGER_MAX = -(2**63), 2**63 - 1
 #: the moments a date-time field holds: one day inside Python's calendar, so every stored moment
 #: can be shown in any time zone (UTC+14 to UTC-12) without leaving year 1 to 9999
+_INTEGER_DIGITS = len(str(INTEGER_MAX))
 DATETIME_MIN = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
 DATETIME_MAX = dt.datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
 
@@ -119,6 +120,9 @@ def integer_coercer(min_value: int | None, max_value: int | None) -> Coercer:
         if kind is int:
             number = value
         elif kind is str and _INTEGER.match(value):
+            if len(value.lstrip("+-").lstrip("0")) > _INTEGER_DIGITS:
+                # past the column anyway, and past the digits int() converts (ValueError) when long
+                raise Invalid("out_of_range", min=INTEGER_MIN, max=INTEGER_MAX)
             number = int(value)
         elif kind is float and value.is_integer():
             number = int(value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +40,7 @@ class JsonTooDeep(ValueError):
 def load_json(text: str) -> Any:
     """``json.loads(text)``, refusing (JsonTooDeep) a document nested past :data:`MAX_JSON_DEPTH`."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=_parse_int)
     except RecursionError:
         raise JsonTooDeep(f"nested past {MAX_JSON_DEPTH} levels") from None
     pending = [(value, 1)]  # walked without recursion: the check must not fail the way it guards against
@@ -52,6 +53,12 @@ def load_json(text: str) -> Any:
             raise JsonTooDeep(f"nested past {MAX_JSON_DEPTH} levels")
         pending.extend((child, depth + 1) for child in children)
     return value
+
+
+def _parse_int(text: str) -> int | Decimal:
+    """A JSON integer; one longer than int() converts (4300 digits) as a Decimal, which the
+    pipeline then refuses for the field it was sent for (out of range, too many digits…)."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
 
 
 def too_deep(language: str, field: str | None = None) -> Response:

@@ -123,3 +123,20 @@ def test_a_body_nested_as_deep_as_allowed_reaches_the_pipeline(client, headers):
     body = '{"a": ' * 31 + "1" + "}" * 31
     created = _post(client, headers, "account", body)
     assert created.status_code == 422 and _only_error(created)["code"] == "unknown_field", created.text
+
+
+def test_an_integer_longer_than_python_converts_is_out_of_range_too(client, headers):
+    """Past 4300 digits int() itself refuses (ValueError), in the JSON parser and in the coercer."""
+    digits = "9" * 5000
+    for value in (digits, f'"{digits}"'):
+        created = _post(client, headers, "account", json.dumps(ACCOUNT)[:-1] + f', "employees": {value}}}')
+        assert created.status_code == 422 and _only_error(created)["code"] == "out_of_range", created.text
+        listed = client.get(RECORDS.format("account"), params={"filter": f'{{"employees": {value}}}'}, headers=headers)
+        assert listed.status_code == 400 and _only_error(listed)["code"] == "out_of_range", listed.text
+    money = _post(client, headers, "account", json.dumps(ACCOUNT)[:-1] + f', "annual_revenue": {digits}}}')
+    assert money.status_code == 422 and _only_error(money)["code"] == "too_many_digits", money.text
+    data = f"name,industry,employees\nLong Digits Co,mining,{digits}\n".encode()
+    imported = client.post("/api/v1/objects/account/import", content=data, headers={**headers, "Content-Type": "text/csv"})
+    assert imported.status_code == 422 and imported.json()["errors"][0]["code"] == "out_of_range", imported.text
+    huge = client.get(RECORDS.format("account"), params={"filter": json.dumps({"annual_revenue": {"lt": digits}})}, headers=headers)
+    assert huge.status_code == 200, huge.text
