@@ -54,7 +54,12 @@ def _default(value: Any) -> Any:
 
 
 def dumps(content: Any) -> bytes:
-    return json.dumps(content, default=_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return json.dumps(content, default=_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        # an error message quoting the request's own unpaired surrogate (an unknown field named
+        # "\ud800"): escaped, that text is still valid JSON, which raw UTF-8 cannot carry
+        return json.dumps(content, default=_default, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 class JSONResponse(Response):

@@ -113,14 +113,15 @@ def walk(node: Filter) -> Iterator[Condition]:
 # --- paths ------------------------------------------------------------------------------
 
 
-def resolve_path(models: m.ObjectModels, object_name: str, text: Any, errors: list[FieldError]) -> FieldPath | None:
-    """The :class:`FieldPath` ``text`` names from ``object_name``, or None with an error added."""
+def resolve_path(models: m.ObjectModels, object_name: str, text: Any, errors: list[FieldError], *, code: str = "invalid_filter") -> FieldPath | None:
+    """The :class:`FieldPath` ``text`` names from ``object_name``, or None with an error added
+    (``code`` for a malformed path: a sort reports its own)."""
     if not isinstance(text, str) or not text:
-        errors.append(field_error(None, "invalid_filter", detail=f"field names are texts, got {text!r}"))
+        errors.append(field_error(None, code, detail=f"field names are texts, got {text!r}"))
         return None
     parts = text.split(".")
     if len(parts) > MAX_PATH_HOPS + 1:
-        errors.append(field_error(text, "invalid_filter", detail=f"at most {MAX_PATH_HOPS} references in a path"))
+        errors.append(field_error(text, code, detail=f"at most {MAX_PATH_HOPS} references in a path"))
         return None
     specs, objects = [], []
     current = object_name
@@ -134,9 +135,7 @@ def resolve_path(models: m.ObjectModels, object_name: str, text: Any, errors: li
         objects.append(current)
         if index < len(parts) - 1:
             if spec.kind != m.REFERENCE or len(spec.targets) != 1 or spec.targets[0] not in models:
-                errors.append(
-                    field_error(text, "invalid_filter", detail=f"'{part}' is not a single-object reference to follow")
-                )
+                errors.append(field_error(text, code, detail=f"'{part}' is not a single-object reference to follow"))
                 return None
             current = spec.targets[0]
     return FieldPath(text, tuple(specs), tuple(objects))

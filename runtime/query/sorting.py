@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from runtime.query import filters as f
 from runtime.query.compiler import literal_for_kind
+from runtime.records import coercion as c
 from runtime.records import model as m
 from runtime.errors import FieldError, QueryError
 from runtime.records.messages import field_error
@@ -47,11 +48,11 @@ def parse_sort(models: m.ObjectModels, object_name: str, sort: Sequence[str] | s
     keys = []
     for item in items:
         if not isinstance(item, str) or not item.lstrip("-"):
-            errors.append(field_error(None, "invalid_filter", detail=f"a sort key is a field name, got {item!r}"))
+            errors.append(field_error(None, "invalid_sort", detail=f"a sort key is a field name, got {item!r}"))
             continue
         descending = item.startswith("-")
         text = item[1:] if descending else item
-        path = f.resolve_path(models, object_name, text, errors)
+        path = f.resolve_path(models, object_name, text, errors, code="invalid_sort")
         if path is None:
             continue
         leaf = path.leaf
@@ -98,10 +99,28 @@ def decode_cursor(token: Any, query: str, kinds: Sequence[str], object_name: str
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if payload["q"] != query or len(payload["v"]) != len(kinds) or not isinstance(payload["id"], str):
             raise ValueError("another query")
-        values = [literal_for_kind(kind, value) for kind, value in zip(kinds, payload["v"], strict=True)]
+        values = [_checked(kind, literal_for_kind(kind, value)) for kind, value in zip(kinds, payload["v"], strict=True)]
         return values, payload["id"]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, c.Invalid):
         raise QueryError([field_error(None, "invalid_cursor")], object_name=object_name) from None
+
+
+_CURSOR_CHECKS = {
+    m.INTEGER: c.integer_coercer(None, None),
+    m.DECIMAL: c.to_decimal,
+    m.DATETIME: c.coerce_datetime,
+    m.TEXT: c.check_text,
+    m.CHOICE: c.check_text,
+    m.REFERENCE: c.check_text,
+    m.ID: c.check_text,
+}
+
+
+def _checked(kind: str, value: Any) -> Any:
+    """A cursor value the database can bind: a cursor is the caller's text, so a forged one gets the
+    checks a filter value gets (64-bit integers, finite decimals, moments in range, storable text)."""
+    check = _CURSOR_CHECKS.get(kind)
+    return value if value is None or check is None else check(value)
 
 
 #: operators whose condition is false for NULL: a field filtered with one is never NULL in the result

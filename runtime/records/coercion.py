@@ -26,6 +26,14 @@ DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+
 TIME_PATTERN = r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"
 ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
 TAG_MAX_LENGTH = 100
+#: the range of an integer field's column (BIGINT on PostgreSQL, a 64-bit integer on SQLite): past
+#: it the driver fails rather than the database refusing, so the coercer refuses first, alike on both
+INTEGER_MIN, INTEGER_MAX = -(2**63), 2**63 - 1
+#: the moments a date-time field holds: one day inside Python's calendar, so every stored moment
+#: can be shown in any time zone (UTC+14 to UTC-12) without leaving year 1 to 9999
+_INTEGER_DIGITS = len(str(INTEGER_MAX))
+DATETIME_MIN = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
+DATETIME_MAX = dt.datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 _URL = re.compile(URL_PATTERN)
@@ -50,10 +58,19 @@ class Invalid(Exception):
 
 
 def check_text(value: str) -> str:
-    """``value``, unless it holds a NUL character, which PostgreSQL's text (and JSON) refuses and
-    SQLite's string functions stop at: refused alike on every database."""
+    """``value``, unless it holds a character no database stores as text: NUL, which PostgreSQL's
+    text (and JSON) refuses and SQLite's string functions stop at, or an unpaired UTF-16 surrogate
+    (JSON's ``"\\ud800"``), which has no UTF-8 form at all. Refused alike on every database."""
     if "\x00" in value:
-        raise Invalid("invalid_character")
+        raise Invalid("invalid_character", character="U+0000", kind="a NUL character", kind_zh="空字符")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as problem:
+            raise Invalid(
+                "invalid_character", character=f"U+{ord(value[problem.start]):04X}",
+                kind="an unpaired surrogate", kind_zh="未配对的代理字符",
+            ) from None
     return value
 
 
@@ -94,7 +111,7 @@ def url_coercer(max_length: int) -> Coercer:
 
 
 def integer_coercer(min_value: int | None, max_value: int | None) -> Coercer:
-    """A whole number (JSON integer, or its decimal text)."""
+    """A whole number (JSON integer, or its decimal text) within the column's range and the field's bounds."""
 
     def coerce(value: Any) -> int | None:
         if value is None:
@@ -103,6 +120,9 @@ def integer_coercer(min_value: int | None, max_value: int | None) -> Coercer:
         if kind is int:
             number = value
         elif kind is str and _INTEGER.match(value):
+            if len(value.lstrip("+-").lstrip("0")) > _INTEGER_DIGITS:
+                # past the column anyway, and past the digits int() converts (ValueError) when long
+                raise Invalid("out_of_range", min=INTEGER_MIN, max=INTEGER_MAX)
             number = int(value)
         elif kind is float and value.is_integer():
             number = int(value)
@@ -110,6 +130,8 @@ def integer_coercer(min_value: int | None, max_value: int | None) -> Coercer:
             number = int(value)
         else:
             raise Invalid("invalid_type", expected="an integer")
+        if not INTEGER_MIN <= number <= INTEGER_MAX:
+            raise Invalid("out_of_range", min=INTEGER_MIN, max=INTEGER_MAX)
         if min_value is not None and number < min_value:
             raise Invalid("too_small", limit=min_value)
         if max_value is not None and number > max_value:
@@ -192,9 +214,13 @@ def coerce_datetime(value: Any) -> dt.datetime | None:
             raise Invalid("invalid_format", expected="a date and time", value=value) from None
     elif kind is not dt.datetime:
         raise Invalid("invalid_type", expected="a date and time")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+    try:
+        moment = value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+    except OverflowError:  # the offset moves it past year 1 or 9999
+        moment = None
+    if moment is None or not DATETIME_MIN <= moment <= DATETIME_MAX:
+        raise Invalid("out_of_range", min=DATETIME_MIN.isoformat(), max=DATETIME_MAX.isoformat())
+    return moment
 
 
 def coerce_time(value: Any) -> dt.time | None:

@@ -50,10 +50,9 @@ def field_schema(spec) -> dict[str, Any]:
             schema.update(format="uri", pattern=f"{c.URL_PATTERN}|^$")
     elif kind == "integer":
         schema = {"type": ["integer", "string"], "pattern": c.INTEGER_PATTERN}
-        if definition.min_value is not None:
-            schema["minimum"] = definition.min_value
-        if definition.max_value is not None:
-            schema["maximum"] = definition.max_value
+        # the column's range bounds a field without bounds of its own
+        schema["minimum"] = definition.min_value if definition.min_value is not None else c.INTEGER_MIN
+        schema["maximum"] = definition.max_value if definition.max_value is not None else c.INTEGER_MAX
     elif kind in ("number", "currency", "percent"):
         # Money travels as text as well as as a JSON number; bounds apply to JSON numbers only
         # here, the coercer applies them to both.

@@ -512,9 +512,13 @@ class RecordService:
         self._authorise(actor, model, "edit", values)
         # A change of owner is a transfer: the record must be one the actor may transfer.
         operation = "transfer" if isinstance(values, Mapping) and "owner" in values else "edit"
+        # Without a version from the caller, the change is meant for the record as it stood when
+        # the request began: one committed while this request waited for the write lock is a
+        # conflict, not something to overwrite without a word.
+        started = version if version is not None else self._version_now(model, record_id)
         with self._write(actor, model.name) as ctx:
             old = self._load(ctx, model, record_id, operation)
-            self._check_version(model, old, version)
+            self._check_version(model, old, started)
             given, errors = self._coerce(model, values, actor)
             if errors:
                 raise RecordValidationError(errors, object_name=model.name)
@@ -544,11 +548,12 @@ class RecordService:
                 table = ctx.table(model.name)
                 row = self.mapper(model.name).to_row(changes)
                 row.update(version=old["version"] + 1, updated_by=actor.user_id, updated_at=ctx.now)
+                expected = started if started is not None else old["version"]
                 result = ctx.connection.execute(
-                    sa.update(table).where(table.c.id == record_id, table.c.version == old["version"]).values(row)
+                    sa.update(table).where(table.c.id == record_id, table.c.version == expected).values(row)
                 )
                 if result.rowcount != 1:
-                    raise self._conflict(model, old["version"], version if version is not None else old["version"])
+                    raise self._conflict(model, old["version"], expected)
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
@@ -564,6 +569,14 @@ class RecordService:
                 for source in model.rollup_sources
             }
         return found
+
+    def _version_now(self, model: m.ObjectModel, record_id: Any) -> int | None:
+        """The record's current version, read outside any write (None if there is no such row)."""
+        if not is_record_id(record_id):
+            return None
+        table = self.site.tables[model.name]
+        with self.site.engine.connect() as connection:
+            return connection.execute(sa.select(table.c.version).where(table.c.id == record_id)).scalar()
 
     def _check_version(self, model: m.ObjectModel, old: Mapping[str, Any], version: int | None) -> None:
         if version is not None and old["version"] != version:

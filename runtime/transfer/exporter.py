@@ -13,7 +13,9 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
+from runtime.errors import QueryError
 from runtime.records.context import Actor
+from runtime.records.messages import field_error
 from runtime.records.service import RecordService
 from runtime.transfer.columns import cell_text
 
@@ -32,16 +34,24 @@ def export_csv(
 ) -> Iterator[str]:
     """The CSV text in pieces (header first, then a page of rows at a time).
 
-    The first page is read before anything is yielded, so a bad filter, an unknown object or a
-    refused read raises before any output (the caller can still answer with an error).
+    ``fields`` may name paths through references (``owner.name``), as a list does; a field the
+    actor may not read is refused (QueryError, ``unknown_field`` naming it, as a filter on it
+    would be), never exported as an empty column.
+    The first page is read before anything is yielded, so a bad filter, an unknown object, a bad
+    field list or a refused read raises before any output (the caller can still answer with an error).
     """
     model = records.model(object_name)
-    first = records.find(actor, object_name, filter=filter, fields=list(fields) if fields else None, limit=PAGE)
+    access = records.reader.access
+    visible = access.readable_fields(actor, object_name)
     if fields:
-        names = [name for name in fields if name in model.fields]
+        names = list(dict.fromkeys(fields))
+        hidden = [name for name in names if visible is not None and isinstance(name, str) and name.split(".")[0] not in visible]
+        # an actor who may not read the object at all is refused by the read below, as such
+        if hidden and access.allows(actor, object_name, "read"):
+            raise QueryError([field_error(name, "unknown_field", field=name.split(".")[0]) for name in hidden], object_name=object_name)
     else:
-        visible = records.reader.access.readable_fields(actor, object_name)
         names = [name for name, spec in model.fields.items() if visible is None or name in visible]
+    first = records.find(actor, object_name, filter=filter, fields=names, limit=PAGE)
     return _write(records, actor, object_name, names, filter, first, model, headers)
 
 
@@ -70,5 +80,8 @@ def _write(records, actor, object_name, names, filter, page, model, headers) -> 
 
 
 def _label(model, name: str, language: str) -> str:
-    definition = model.fields[name].definition
-    return definition.label.text(language) if definition is not None else name
+    """A column's label: a path through references (``owner.name``) is labelled by its first field."""
+    first, _, rest = name.partition(".")
+    definition = model.fields[first].definition
+    label = definition.label.text(language) if definition is not None else first
+    return f"{label}.{rest}" if rest else label

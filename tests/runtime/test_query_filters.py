@@ -142,4 +142,26 @@ def test_sort_keys(models):
     ]
     with pytest.raises(QueryError) as caught:
         parse_sort(models, "lab_sample", ["hazards", "nope", 3])
-    assert [(e.field, e.code) for e in caught.value.errors] == [("hazards", "not_sortable"), ("nope", "unknown_field"), (None, "invalid_filter")]
+    assert [(e.field, e.code) for e in caught.value.errors] == [("hazards", "not_sortable"), ("nope", "unknown_field"), (None, "invalid_sort")]
+
+
+def test_a_malformed_sort_key_has_a_code_of_its_own(models):
+    for sort in (["-"], ["label_text.site"], ["site.site.site.site.name"]):
+        with pytest.raises(QueryError) as caught:
+            parse_sort(models, "lab_sample", sort)
+        assert caught.value.codes == ["invalid_sort"], sort
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("integer", 2**64), ("decimal", "NaN"), ("datetime", "0001-01-01T00:00:00+05:00"), ("text", "\ud800"), ("text", "a\x00")],
+)
+def test_a_forged_cursor_value_the_database_cannot_bind_is_an_invalid_cursor(kind, value):
+    """A cursor is the caller's text: a value past what the column binds used to reach the driver."""
+    from runtime.query.sorting import decode_cursor, encode_cursor
+
+    token = encode_cursor("q", [value], "01abc")
+    with pytest.raises(QueryError) as caught:
+        decode_cursor(token, "q", [kind], "lab_sample")
+    assert caught.value.codes == ["invalid_cursor"]
+    assert decode_cursor(encode_cursor("q", [None], "01abc"), "q", [kind], "lab_sample") == ([None], "01abc")

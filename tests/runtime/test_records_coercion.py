@@ -86,6 +86,18 @@ def test_values_are_coerced_to_their_stored_form(models, field, value, expected)
         ("contact_email", "a@b", "invalid_format"),
         ("link", "ftp://example.org", "invalid_format"),
         ("reviewer", "has space", "invalid_type"),
+        # past the column (BIGINT) the driver used to fail: refused first, naming the range
+        ("quantity", 2**63, "out_of_range"),
+        ("quantity", str(2**70), "out_of_range"),
+        ("quantity", 1e300, "out_of_range"),
+        ("quantity", "9" * 5000, "out_of_range"),  # past the digits int() converts
+        # an offset moving the moment past the calendar (or too near its ends to show in every zone)
+        ("received_at", "0001-01-01T00:00:00+05:00", "out_of_range"),
+        ("received_at", "9999-12-31T23:00:00-05:00", "out_of_range"),
+        ("received_at", dt.datetime(9999, 12, 31, 12), "out_of_range"),
+        ("label_text", "a\ud800", "invalid_character"),
+        ("keywords", ["\udfff"], "invalid_character"),
+        ("contact_email", "\ud800@b.co", "invalid_character"),
     ],
 )
 def test_bad_values_are_refused_with_a_code(models, field, value, code):
@@ -149,6 +161,7 @@ def test_every_message_formats_in_both_languages():
         "controlling": "c", "controlling_value": "d", "count": 2, "target": "t", "child": "c", "child_field": "f",
         "examples": "e", "message_en": "m", "message_zh": "m", "detail": "d", "object": "o", "actual": 2,
         "operator": "op", "allowed": "a", "type": "t", "action": "read", "action_zh": "读取",
+        "min": 1, "max": 2, "kind": "a NUL character", "kind_zh": "空字符", "character": "U+0000",
     }
     for code, (english, chinese) in TEMPLATES.items():
         error = field_error("f", code, **sample)

@@ -345,8 +345,9 @@ def test_concurrent_creates_never_share_an_auto_number(service, actor, site_id):
 
 
 def test_concurrent_writers_of_different_fields_keep_each_others_changes(service, actor, site_id):
-    # Without a version, each update still writes only what it changes, on the row it locked:
-    # no writer puts back a value another writer replaced, and every change is in the history.
+    # Without a version, an update that finds the record changed since the request began is a
+    # conflict; retried, each writes only what it changes: no writer puts back a value another
+    # writer replaced, and every change is in the history.
     record = service.create(actor, "lab_sample", sample_input(site_id, cost=0, label_text="L0"))
     rounds = 6
     failures: list[BaseException] = []
@@ -354,7 +355,12 @@ def test_concurrent_writers_of_different_fields_keep_each_others_changes(service
     def write(field, values):
         try:
             for value in values:
-                service.update(actor, "lab_sample", record["id"], {field: value})
+                while True:
+                    try:
+                        service.update(actor, "lab_sample", record["id"], {field: value})
+                        break
+                    except RecordConflictError:
+                        continue
         except BaseException as error:  # pragma: no cover - reported below
             failures.append(error)
 
@@ -373,6 +379,25 @@ def test_concurrent_writers_of_different_fields_keep_each_others_changes(service
     changes = [entry for entry in service.history(actor, "lab_sample", record["id"]) if entry["field"] != "_created"]
     assert sorted(entry["new_value"] for entry in changes if entry["field"] == "label_text") == sorted(f"L{n}" for n in range(1, rounds + 1))
     assert len(changes) == 2 * rounds
+
+
+def test_a_change_committed_while_an_update_waits_is_a_conflict_not_a_lost_update(service, actor, site_id):
+    """Without a version, the update is checked against the version its request began with: a
+    change another writer commits before this one gets the write lock is refused, not overwritten."""
+    record = service.create(actor, "lab_sample", sample_input(site_id, label_text="L0"))
+    begin_write = service._write
+
+    def others_commit_first(*args, **kwargs):
+        service._write = begin_write  # the other writer's own update takes the plain path
+        service.update(actor, "lab_sample", record["id"], {"label_text": "theirs"})
+        return begin_write(*args, **kwargs)
+
+    service._write = others_commit_first
+    with pytest.raises(RecordConflictError) as caught:
+        service.update(actor, "lab_sample", record["id"], {"label_text": "mine"})
+    assert caught.value.codes == ["version_conflict"]
+    assert service.get(actor, "lab_sample", record["id"])["label_text"] == "theirs"
+    assert service.update(actor, "lab_sample", record["id"], {"label_text": "mine"})["version"] == 3  # without a race, no conflict
 
 
 @pytest.mark.parametrize("blank", [None, ""])

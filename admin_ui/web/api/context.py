@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +28,46 @@ from runtime.errors import RecordError
 
 #: methods whose body the endpoint wrapper reads before the hop
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: how deeply a JSON body or ``filter`` may nest: records and filters need far fewer levels, and
+#: without a bound a few kilobytes of brackets exhaust the parser's (and the filter checker's) stack
+MAX_JSON_DEPTH = 32
+
+
+class JsonTooDeep(ValueError):
+    """A JSON text nesting more than :data:`MAX_JSON_DEPTH` arrays and objects."""
+
+
+def load_json(text: str) -> Any:
+    """``json.loads(text)``, refusing (JsonTooDeep) a document nested past :data:`MAX_JSON_DEPTH`."""
+    try:
+        value = json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise JsonTooDeep(f"nested past {MAX_JSON_DEPTH} levels") from None
+    pending = [(value, 1)]  # walked without recursion: the check must not fail the way it guards against
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise JsonTooDeep(f"nested past {MAX_JSON_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in children)
+    return value
+
+
+def _parse_int(text: str) -> int | Decimal:
+    """A JSON integer; one longer than int() converts (4300 digits) as a Decimal, which the
+    pipeline then refuses for the field it was sent for (out of range, too many digits…)."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
+
+
+def too_deep(language: str, field: str | None = None) -> Response:
+    """The 400 answer to a JSON document nested too deeply (the body, or the parameter ``field``)."""
+    what_en, what_zh = ("The body", "请求体") if field is None else (f"'{field}'", f"“{field}”")
+    return error(
+        400, "too_deep", f"{what_en} nests more than {MAX_JSON_DEPTH} levels of arrays and objects.",
+        f"{what_zh}的数组和对象嵌套超过 {MAX_JSON_DEPTH} 层。", language, field=field,
+    )
 
 
 def services_of(request: Request):
@@ -95,7 +136,9 @@ def json_body(request: Request) -> Any:
     if len(raw) > services_of(request).settings.max_body_bytes:
         return error(413, "too_large", "The request body is too large.", "请求体过大。", language)
     try:
-        return json.loads(raw.decode("utf-8"))
+        return load_json(raw.decode("utf-8"))
+    except JsonTooDeep:
+        return too_deep(language)
     except (UnicodeDecodeError, json.JSONDecodeError) as problem:
         detail = problem.msg if isinstance(problem, json.JSONDecodeError) else "not UTF-8"
         return error(400, "invalid_json", f"The body is not valid JSON ({detail}).", f"请求体不是有效的 JSON（{detail}）。", language)

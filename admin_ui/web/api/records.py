@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_ui.web.api.context import endpoint, json_body, require_user, services_of, unknown_object
+from admin_ui.web.api.context import JsonTooDeep, endpoint, json_body, load_json, require_user, services_of, too_deep, unknown_object
 from admin_ui.web.responses import JSONResponse, error, error_response
-from runtime.errors import RecordError
+from runtime.errors import QueryError, RecordError
+from runtime.records.messages import field_error
 
 PREFIX = "/api/v1/objects/{object}/records"
 
@@ -39,7 +40,9 @@ def parse_list_query(request: Request) -> dict[str, Any] | Response:
     query: dict[str, Any] = {}
     if params.get("filter"):
         try:
-            query["filter"] = json.loads(params["filter"])
+            query["filter"] = load_json(params["filter"])
+        except JsonTooDeep:
+            return too_deep(request.state.language, "filter")
         except json.JSONDecodeError as problem:
             return _bad_query(
                 request, "filter", "invalid_filter",
@@ -59,6 +62,21 @@ def parse_list_query(request: Request) -> dict[str, Any] | Response:
     if params.get("cursor"):
         query["cursor"] = params["cursor"]
     return query
+
+
+def refuse_hidden(request: Request, fields: list[str] | None) -> Response | None:
+    """400 naming each field of ``fields`` the caller may not read: to them it does not exist, so it
+    is answered as an unknown name is (the reader leaves such fields out when pages ask for them)."""
+    if not fields:
+        return None
+    name, actor = request.path_params["object"], request.state.actor
+    access = services_of(request).records.reader.access
+    visible = access.readable_fields(actor, name)
+    hidden = [field for field in fields if visible is not None and field.split(".")[0] not in visible]
+    if not hidden or not access.allows(actor, name, "read"):  # no read at all: the read answers 403
+        return None
+    problem = QueryError([field_error(field, "unknown_field", field=field.split(".")[0]) for field in hidden], object_name=name)
+    return error_response(problem, request.state.language)
 
 
 def parse_if_match(request: Request) -> int | None | Response:
@@ -84,6 +102,8 @@ def list_records(request: Request) -> Response:
     query = parse_list_query(request)
     if isinstance(query, Response):
         return query
+    if (refused := refuse_hidden(request, query.get("fields"))) is not None:
+        return refused
     page = services_of(request).records.find(request.state.actor, request.path_params["object"], **query)
     return JSONResponse({"records": page.records, "next_cursor": page.next_cursor})
 
@@ -106,6 +126,8 @@ def get_record(request: Request) -> Response:
     params = request.query_params
     fields = [part.strip() for part in params["fields"].split(",") if part.strip()] if params.get("fields") else None
     expand = [part.strip() for part in params["expand"].split(",") if part.strip()] if params.get("expand") else ()
+    if (refused := refuse_hidden(request, fields)) is not None:
+        return refused
     record = services_of(request).records.get(
         request.state.actor, request.path_params["object"], request.path_params["id"], fields=fields, expand=expand
     )

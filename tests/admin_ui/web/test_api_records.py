@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from runtime.records.context import SYSTEM
+
 
 @pytest.fixture
 def headers(client, make_user, bearer):
@@ -185,3 +187,35 @@ def test_a_nul_character_is_refused_as_bad_input_on_every_database(client, heade
     assert client.post("/api/v1/auth/token", json={"username": "ad\x00min", "password": "x"}).status_code == 401
     imported = client.post("/api/v1/objects/account/import", content="name,industry\nBad\x00Row,mining\n".encode(), headers={**headers, "Content-Type": "text/csv"})
     assert imported.status_code == 422 and imported.json()["errors"][0]["code"] == "invalid_character"
+
+
+def test_a_concurrent_change_without_if_match_answers_409(client, headers, services, monkeypatch):
+    """The docs promise 409 version_conflict when a change lands while a PATCH without If-Match
+    is under way; it used to overwrite that change without a word."""
+    record = _account(client, headers, name="Raced Co")
+    records = services.records
+    begin_write = records._write
+
+    def others_commit_first(*args, **kwargs):
+        monkeypatch.setattr(records, "_write", begin_write)
+        records.update(SYSTEM, "account", record["id"], {"employees": 7})
+        return begin_write(*args, **kwargs)
+
+    monkeypatch.setattr(records, "_write", others_commit_first)
+    raced = client.patch(f"/api/v1/objects/account/records/{record['id']}", json={"employees": 8}, headers=headers)
+    assert raced.status_code == 409, raced.text
+    assert raced.json()["errors"][0]["code"] == "version_conflict"
+    assert client.get(f"/api/v1/objects/account/records/{record['id']}", headers=headers).json()["employees"] == 7
+
+
+def test_fields_naming_a_field_the_caller_may_not_read_is_400_as_an_unknown_one(client, headers, make_user, bearer):
+    """A hidden field in fields= used to be dropped without a word while an unknown one was 400,
+    which told the caller which hidden fields exist; both are unknown_field now."""
+    record = _account(client, headers, name="Hidden Fields Co")
+    partner = bearer(client, make_user(roles=["standard_user"], profiles=["partner_sales"])["username"])
+    for url in ("/api/v1/objects/account/records", f"/api/v1/objects/account/records/{record['id']}"):
+        for hidden in ("credit_limit", "nonexistent"):
+            answer = client.get(url, params={"fields": f"name,{hidden}"}, headers=partner)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["errors"] == [{"field": hidden, "code": "unknown_field", "message": f"Unknown field '{hidden}'."}]
+        assert client.get(url, params={"fields": "name,credit_limit"}, headers=headers).status_code == 200

@@ -61,3 +61,14 @@ def test_transfer_errors_are_never_500(client, headers):
     multipart = client.post("/api/v1/objects/account/import", content=b"--x\r\n", headers={**headers, "Content-Type": "multipart/form-data; boundary=x"})
     assert multipart.status_code == 400
     assert client.post("/api/v1/objects/account/import", content=b"a", headers={**headers, "Content-Type": "multipart/form-data"}).status_code == 400
+
+
+def test_export_refuses_a_field_the_caller_may_not_read_naming_it(client, make_user, bearer):
+    """It used to answer 200 with the column empty, as if the field held nothing."""
+    partner = make_user(roles=["standard_user"], profiles=["partner_sales"])
+    headers = bearer(client, partner["username"])
+    refused = client.get("/api/v1/objects/account/export", params={"fields": "name,credit_limit"}, headers=headers)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errors"] == [{"field": "credit_limit", "code": "unknown_field", "message": "Unknown field 'credit_limit'."}]
+    allowed = client.get("/api/v1/objects/account/export", params={"fields": "name,parent_account.name"}, headers=headers)
+    assert allowed.status_code == 200 and allowed.text.splitlines()[0] == "\ufeffname,parent_account.name", allowed.text

@@ -6,11 +6,12 @@ import codecs
 
 import pytest
 
-from runtime.errors import RecordPermissionError
+from runtime.errors import QueryError, RecordPermissionError
 from runtime.records.context import SYSTEM, Actor
 from runtime.records.service import RecordService
 from runtime.site import init_site
 from runtime.transfer import CsvImportError, export_csv, import_csv
+from runtime.transfer.exporter import BOM
 
 
 class NoCreditLimit:
@@ -94,5 +95,28 @@ def test_permissions_apply_to_import_and_export(engine):
         with pytest.raises(RecordPermissionError):
             import_csv(records, user, "account", "name,industry,credit_limit\nSneaky,mining,9\n")
         assert records.count(SYSTEM, "account").value == 2
+    finally:
+        site.dispose()
+
+
+def test_export_refuses_a_hidden_field_by_name_and_exports_reference_paths(engine):
+    """A hidden field named in ``fields`` used to export as an empty column, and a path such as
+    ``owner.name`` as a column with no header; the first is refused, the second exported."""
+    site = init_site(engine)
+    try:
+        records = RecordService(site, access=NoCreditLimit())
+        user = Actor(user_id="01someoneelse000000000000a")
+        import_csv(records, SYSTEM, "account", "name,industry,employees,credit_limit\nSmall,mining,5,100\n")
+        with pytest.raises(QueryError) as refused:
+            "".join(export_csv(records, user, "account", fields=["name", "credit_limit"]))
+        assert [(error.field, error.code) for error in refused.value.errors] == [("credit_limit", "unknown_field")]
+        with pytest.raises(QueryError) as unknown:
+            export_csv(records, SYSTEM, "account", fields=["name", "nonexistent"])
+        assert unknown.value.codes == ["unknown_field"]
+        lines = "".join(export_csv(records, SYSTEM, "account", fields=["name", "created_by.username"])).lstrip(codecs.BOM_UTF8.decode()).splitlines()
+        assert lines[0] == "name,created_by.username" and lines[1] == "Small,"
+        labelled = "".join(export_csv(records, SYSTEM, "account", fields=["name", "created_by.username"], headers="label"))
+        assert labelled.splitlines()[0].startswith(BOM + "Account Name,")
+        assert labelled.splitlines()[0].endswith(",created_by.username")  # a system field has no label of its own
     finally:
         site.dispose()
