@@ -16,14 +16,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
+from runtime.settings import SETTING_TABLE, SETTINGS, read_settings, set_setting
 from runtime.store import read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
@@ -43,6 +45,24 @@ class Site:
     tables: dict[str, sa.Table]  #: object api name → table
     metadata: sa.MetaData  #: object tables and platform tables
     platform: PlatformTables
+    #: the site settings (see :mod:`runtime.settings`), as read when the site was opened
+    settings: dict[str, str] = field(default_factory=lambda: {name: s.default for name, s in SETTINGS.items()})
+
+    @property
+    def time_zone(self) -> str:
+        """The site's time zone: the one clock every reader's ``TODAY()`` and date filters use."""
+        return self.settings["time_zone"]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def set_setting(self, name: str, value: str) -> str:
+        """Store a site setting (checked; SiteError when not valid) and use it from now on."""
+        with self.begin() as connection:
+            stored = set_setting(connection, self.platform[SETTING_TABLE], name, value)
+        self.settings = {**self.settings, name: stored}
+        return stored
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -161,7 +181,8 @@ def init_site(url_or_engine: str | sa.Engine, package_roots: Iterable[Path] | No
     with engine.begin() as connection:
         metadata.create_all(connection)
         write_packages(connection, platform, registry)
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
+        settings = read_settings(connection, platform[SETTING_TABLE])
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)
 
 
 def open_site(url_or_engine: str | sa.Engine) -> Site:
@@ -177,5 +198,6 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         # A subsystem added since the site was made brings its tables the first time it opens.
         metadata.create_all(connection, tables=list(platform.extra.values()), checkfirst=True)
         registry = read_registry(connection, platform)
+        settings = read_settings(connection, platform[SETTING_TABLE])
     tables = build_tables(registry, metadata)
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)

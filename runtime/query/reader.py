@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -59,6 +60,8 @@ class _Output:
     computed: bool = False  # a formula computed in Python after the fetch (no expressions)
 
 
+_UTC = ZoneInfo("UTC")
+
 # how _record turns an output's columns into a value
 _PLAIN, _FORMULA, _COMPUTED, _EXPANDED, _GEOLOCATION, _POLYMORPHIC = range(6)
 
@@ -75,8 +78,11 @@ class RecordReader:
         access: AccessPolicy | None = None,
         formula_sql: FormulaSql | None = None,
         formula_values: FormulaValues | None = None,
+        zone: Callable[[], ZoneInfo] = lambda: _UTC,
     ):
         self._tables = tables
+        #: the site's time zone: what "today" means in filters (the same for every reader)
+        self.zone = zone
         self._models = models
         self.dialect = dialect
         self.access = access or AllowAll()
@@ -340,7 +346,8 @@ class RecordReader:
             raise QueryError([field_error(None, "invalid_filter", detail=f"unknown object '{object_name}'")])
         if type(limit) is not int or not 1 <= limit <= MAX_PAGE:
             raise QueryError([field_error(None, "invalid_limit", limit=MAX_PAGE)], object_name=object_name)
-        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        zone = self.zone()
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(zone), zone=zone)
         keys = s.parse_sort(models, object_name, sort)
         # what the actor may not read cannot be filtered or sorted on either (no guessing by bisection)
         self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())] + [key.path for key in keys])
@@ -394,7 +401,8 @@ class RecordReader:
     ) -> Count:
         """How many records match, counting no further than ``cap``."""
         models = self.models
-        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        zone = self.zone()
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(zone), zone=zone)
         self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())])
         scope, where = self.scope(actor, object_name, "read", state=state)
         condition = compile_filter(scope, typed, self.dialect)
