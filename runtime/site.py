@@ -137,11 +137,30 @@ def configure_engine(url_or_engine: str | sa.Engine) -> sa.Engine:
         engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise SiteError(f"not a usable database URL {str(url_or_engine)!r}: {error}") from None
+    except ImportError as error:
+        # the URL is fine but its driver is an optional dependency that is not installed
+        raise SiteError(_missing_driver(str(url_or_engine), error)) from None
     if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _on_sqlite_connect):
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
         engine.dispose()  # connections pooled before the hooks would lack them
     return engine
+
+
+#: the extra of the ``tessera`` distribution that installs each backend's driver
+DRIVER_EXTRAS = {"postgresql": "postgres"}
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    try:
+        backend = sa.engine.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = None
+    extra = DRIVER_EXTRAS.get(backend or "")
+    module = error.name or "its driver"
+    if extra is None:
+        return f"the database driver for {backend or url!r} is not installed (cannot import {module})"
+    return f"the {backend} driver is not installed (cannot import {module}); install it with: pip install 'tessera[{extra}]'"
 
 
 def _check_reachable(engine: sa.Engine) -> None:
