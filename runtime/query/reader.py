@@ -197,11 +197,23 @@ class RecordReader:
             alias = scope.table_for_target(name, target_name)
             name_spec = target.fields.get(target.name_field)
             ids.append(alias.c.id)
-            names.append(alias.c[target.name_field] if name_spec is not None and name_spec.stored else sa.null())
+            names.append(self._target_name(scope, name, target, name_spec))
             objects.append((alias.c.id.is_not(None), sa.literal(target_name)))
         match = sa.case(*[(found, value) for (found, _), value in zip(objects, names, strict=True)], else_=sa.null())
         found_id = ids[0] if len(ids) == 1 else sa.func.coalesce(*ids)  # SQLite's coalesce wants two or more
         return _Output(name, spec, (found_id, match, sa.case(*objects, else_=sa.null())), expand=True)
+
+    @staticmethod
+    def _target_name(scope: SelectScope, name: str, target: m.ObjectModel, name_spec: m.FieldSpec | None) -> sa.ColumnElement:
+        """The name of a polymorphic reference's record when it is a ``target``: its name column,
+        or its formula name compiled against the join (blank when SQL cannot express it)."""
+        if name_spec is None:
+            return sa.null()
+        if name_spec.stored:
+            return scope.table_for_target(name, target.name).c[name_spec.name]
+        path = f.FieldPath(name_spec.name, (name_spec,), (target.name,))
+        expression = scope.target_column(name, target.name, path)
+        return sa.null() if expression is None else expression
 
     def _field_visible(self, actor: Actor, object_name: str, field_name: str) -> bool:
         visible = self.access.readable_fields(actor, object_name)
