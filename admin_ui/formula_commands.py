@@ -128,6 +128,18 @@ def _checked(expression: str, object_name: str | None, context: str | None, reco
     return check(expression, resolver, object_name=target, context=context, blank_as=blank_as)
 
 
+def _clock(time_zone: str) -> dict[str, Any]:
+    """The clock globals of one evaluation: now, and today's date in ``time_zone`` (as a site does)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _UsageProblem(f"--time-zone: '{time_zone}' is not a time zone; use an IANA name such as Asia/Shanghai") from None
+    now = dt.datetime.now(dt.timezone.utc)
+    return {"$Now": now, "$Today": now.astimezone(zone).date()}
+
+
 def to_json(value: Any) -> str:
     """A formula value as JSON: exact decimal numbers, ISO dates, UTC datetimes ending in Z."""
     if value is None:
@@ -182,6 +194,7 @@ def eval_command(
     prior: str = typer.Option(None, "--prior", help="The record before this save, as JSON (ISNEW() is true without it)."),
     blank_as: str = typer.Option("blank", "--blank-as", help="blank or zero: how blank number fields read."),
     context: str = typer.Option(None, "--context", help="field, validation, default or rule."),
+    time_zone: str = typer.Option("UTC", "--time-zone", help="The zone TODAY() is the date in: give a site's time zone to see what the site computes."),
 ) -> None:
     """Evaluate a formula on a record and print the value as JSON."""
     try:
@@ -189,8 +202,9 @@ def eval_command(
             raise _UsageProblem("--blank-as must be blank or zero")
         record_values = _load_json(record, "--record") or {}
         prior_values = _load_json(prior, "--prior")
+        env = _clock(time_zone)
         checked = _checked(expression, object_name, context, record_values, blank_as)
-        value = compile_python(checked)(record_values, prior=prior_values)
+        value = compile_python(checked)(record_values, prior=prior_values, env=env)
     except FormulaError as exc:
         _report(exc)
     except _UsageProblem as exc:

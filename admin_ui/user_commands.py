@@ -16,6 +16,7 @@ from admin_ui.serve_commands import fail, opened_site, reported, user_id_for
 from runtime.auth import Authenticator
 from runtime.records.context import SYSTEM
 from runtime.records.service import RecordService
+from runtime.settings import SETTINGS
 
 app = typer.Typer(help="Manage the people who sign in.", no_args_is_help=True)
 
@@ -37,6 +38,7 @@ def create(
     name: str = typer.Option(None, "--name", help="Full name (default: the username)."),
     email: str = typer.Option(None, "--email", help="Email address."),
     language: str = typer.Option(None, "--language", help="Language of pages and messages: zh or en (default: the user object's default, zh)."),
+    time_zone: str = typer.Option(None, "--time-zone", help="How the user's pages show datetimes (default: the site's time zone)."),
     db: str = DatabaseOption,
 ) -> None:
     """Create a user who can sign in with USERNAME and the password."""
@@ -51,6 +53,9 @@ def create(
             values["email"] = email
         if language:
             values["language"] = language
+        # the site's zone, not a package's guess: a user created with --language en in a London
+        # site should not see Shanghai times
+        values["time_zone"] = SETTINGS["time_zone"].check(time_zone) if time_zone else site.time_zone
         user = records.create(SYSTEM, "user", values)
         Authenticator(site).set_password(user["id"], password)
         if admin:

@@ -135,7 +135,8 @@ def check_definition(service, actor: Actor, object_name: str, definition: Any) -
     # the query language's own checks: a filter or sort that could never run is refused here,
     # with the same messages a query would give, and so is anything the saver may not read
     sort = definition.get("sort")
-    typed = f.parse_filter(models, object_name, definition.get("filter"), today=actor.today(), zone=actor.zone)
+    zone = service.site.zone
+    typed = f.parse_filter(models, object_name, definition.get("filter"), today=actor.today(zone), zone=zone)
     keys = s.parse_sort(models, object_name, [sort]) if sort else []
     paths = [condition.path for condition in (f.walk(typed) if typed is not None else ())] + [key.path for key in keys]
     if not actor.system:

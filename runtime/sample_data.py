@@ -150,7 +150,7 @@ def load_sample_data(site, directory: Path = DEMO_PACKAGE, *, records: RecordSer
 
     records = records or RecordService(site)
     auth = auth or Authenticator(site)
-    today = today or dt.date.today()
+    today = today or SYSTEM.today(site.zone)  # the site's day, as TODAY() sees it
     entries, password = _entries(directory)
     keys = {entry.key: entry for entry in entries if entry.key}
     for entry in entries:

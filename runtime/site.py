@@ -16,14 +16,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
+from runtime.settings import SETTING_TABLE, SETTINGS, read_settings, set_setting
 from runtime.store import read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
@@ -43,6 +45,24 @@ class Site:
     tables: dict[str, sa.Table]  #: object api name → table
     metadata: sa.MetaData  #: object tables and platform tables
     platform: PlatformTables
+    #: the site settings (see :mod:`runtime.settings`), as read when the site was opened
+    settings: dict[str, str] = field(default_factory=lambda: {name: s.default for name, s in SETTINGS.items()})
+
+    @property
+    def time_zone(self) -> str:
+        """The site's time zone: the one clock every reader's ``TODAY()`` and date filters use."""
+        return self.settings["time_zone"]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def set_setting(self, name: str, value: str) -> str:
+        """Store a site setting (checked; SiteError when not valid) and use it from now on."""
+        with self.begin() as connection:
+            stored = set_setting(connection, self.platform[SETTING_TABLE], name, value)
+        self.settings = {**self.settings, name: stored}
+        return stored
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -117,11 +137,30 @@ def configure_engine(url_or_engine: str | sa.Engine) -> sa.Engine:
         engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise SiteError(f"not a usable database URL {str(url_or_engine)!r}: {error}") from None
+    except ImportError as error:
+        # the URL is fine but its driver is an optional dependency that is not installed
+        raise SiteError(_missing_driver(str(url_or_engine), error)) from None
     if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "connect", _on_sqlite_connect):
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
         engine.dispose()  # connections pooled before the hooks would lack them
     return engine
+
+
+#: the extra of the ``tessera`` distribution that installs each backend's driver
+DRIVER_EXTRAS = {"postgresql": "postgres"}
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    try:
+        backend = sa.engine.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = None
+    extra = DRIVER_EXTRAS.get(backend or "")
+    module = error.name or "its driver"
+    if extra is None:
+        return f"the database driver for {backend or url!r} is not installed (cannot import {module})"
+    return f"the {backend} driver is not installed (cannot import {module}); install it with: pip install 'tessera[{extra}]'"
 
 
 def _check_reachable(engine: sa.Engine) -> None:
@@ -161,7 +200,8 @@ def init_site(url_or_engine: str | sa.Engine, package_roots: Iterable[Path] | No
     with engine.begin() as connection:
         metadata.create_all(connection)
         write_packages(connection, platform, registry)
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
+        settings = read_settings(connection, platform[SETTING_TABLE])
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)
 
 
 def open_site(url_or_engine: str | sa.Engine) -> Site:
@@ -177,5 +217,6 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         # A subsystem added since the site was made brings its tables the first time it opens.
         metadata.create_all(connection, tables=list(platform.extra.values()), checkfirst=True)
         registry = read_registry(connection, platform)
+        settings = read_settings(connection, platform[SETTING_TABLE])
     tables = build_tables(registry, metadata)
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)

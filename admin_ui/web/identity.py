@@ -102,7 +102,7 @@ class IdentityMiddleware:
             state = _anonymous()
         else:
             state = await run_in_threadpool(resolve, self.services, token, session_secret)
-        _complete(state, headers)
+        _complete(state, headers, self.services.site.time_zone)
         scope.setdefault("state", {}).update(state)
 
         if state["auth"] == "session" and scope["method"] not in SAFE_METHODS and (scope["method"], scope["path"]) not in CSRF_EXEMPT:
@@ -148,7 +148,7 @@ def resolve_pending(request: Request) -> None:
     if token is None:
         return
     state = resolve(request.app.state.services, token, None)
-    _complete(state, request.headers)
+    _complete(state, request.headers, request.app.state.services.site.time_zone)
     request.scope["state"].update(state)
 
 
@@ -185,16 +185,20 @@ def _user(services, user_id: str, version: int | None, connection) -> dict[str, 
     return record
 
 
-def _complete(state: dict[str, Any], headers: Headers) -> None:
-    """Add the language and the runtime actor for the state's user (or the anonymous caller)."""
+def _complete(state: dict[str, Any], headers: Headers, site_zone: str = "UTC") -> None:
+    """Add the language and the runtime actor for the state's user (or the anonymous caller).
+
+    The actor's time zone only changes how datetimes are shown to the user (their own zone, else
+    the site's); what day it is for formulas and filters is the site's everywhere.
+    """
     user = state["user"]
     language = accepted_language(headers.get("accept-language")) or (user or {}).get("language") or "en"
     state["language"] = language = language if language in LANGUAGES else "en"
-    state["actor"] = Actor(user_id=user["id"] if user else None, language=language, time_zone=_zone(user))
+    state["actor"] = Actor(user_id=user["id"] if user else None, language=language, time_zone=_zone(user, site_zone))
 
 
-def _zone(user: dict[str, Any] | None) -> str:
-    zone = (user or {}).get("time_zone") or "UTC"
+def _zone(user: dict[str, Any] | None, site_zone: str = "UTC") -> str:
+    zone = (user or {}).get("time_zone") or site_zone
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -164,7 +164,7 @@ def _part(name: str, key: str, doc: str, fn, kinds=DATE) -> Function:
 
 
 FUNCTIONS = [
-    _f("TODAY", "TODAY()", "Today's date (UTC).", Overload("TODAY", (), DATE_T)),
+    _f("TODAY", "TODAY()", "Today's date: $Today as the caller gives it (the site's time zone), else UTC.", Overload("TODAY", (), DATE_T)),
     _f("NOW", "NOW()", "The current datetime (UTC).", Overload("NOW", (), DATETIME_T)),
     _f("TIMENOW", "TIMENOW()", "The current time of day (UTC).", Overload("TIMENOW", (), TIME_T)),
     _f(

@@ -17,6 +17,20 @@ from pydantic import Field, field_validator, model_validator
 from metadata.models.common import Identifier, Label, Model, describe
 
 HEX_COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+#: how pages show a number: ``grouped`` with the language's thousands separators (12,345.60),
+#: ``plain`` digits only (a year such as 2026, a code): display only, the value is the same
+NumberFormat = Literal["grouped", "plain"]
+
+
+def _format_field():
+    return Field(
+        default="grouped",
+        description=describe(
+            "How pages show it: grouped (12,345) or plain digits (a year or a code: 2026).",
+            "页面显示方式：grouped 千位分隔（12,345），plain 不分隔（年份、编码：2026）。",
+        ),
+    )
 AUTO_NUMBER_TOKEN = re.compile(r"\{([^{}]*)\}")
 AUTO_NUMBER_TOKENS = ("YYYY", "YY", "MM", "DD")
 
@@ -157,6 +171,7 @@ class IntegerField(StoredFieldBase):
     min_value: int | None = Field(default=None, description=describe("Smallest allowed value.", "最小值。"))
     max_value: int | None = Field(default=None, description=describe("Largest allowed value.", "最大值。"))
     default: int | None = Field(default=None, description=describe("Default value.", "默认值。"))
+    format: NumberFormat = _format_field()
 
 
 class _Decimal(StoredFieldBase):
@@ -181,6 +196,7 @@ class NumberField(_Decimal):
     """A decimal number with a fixed precision and scale."""
 
     type: Literal["number"]
+    format: NumberFormat = _format_field()
 
 
 class CurrencyField(_Decimal):

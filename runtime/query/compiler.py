@@ -58,7 +58,7 @@ class SelectScope:
         """The table (alias) of ``target`` joined on the base's polymorphic reference ``field``:
         one join per target object, each guarded like any other; at most one of them matches a
         given row, since record ids are unique across objects."""
-        key = (f"{field}:{target}",)  # ":" never appears in a field name
+        key = (_target_key(field, target),)
         if key in self._joins:
             return self._joins[key]
         return self._join(key, target, self.base.c[field])
@@ -103,11 +103,34 @@ class SelectScope:
             return table.c[f"{leaf.name}__lat"]
         return table.c[leaf.name]
 
+    def target_column(self, field: str, target: str, path: f.FieldPath) -> sa.ColumnElement | None:
+        """The SQL expression of ``path`` (checked from ``target``) on the record the base's
+        polymorphic reference ``field`` points at when it is a ``target``: a formula (a name
+        field, say) compiles against that join, and the paths it follows join from there."""
+        self.table_for_target(field, target)
+        prefix = (_target_key(field, target), *(spec.name for spec in path.specs[:-1]))
+        table = self.table_for(prefix, (self.object_name, *path.objects))
+        leaf = path.leaf
+        if leaf.type == "formula":
+            return None if self.formula_sql is None else self.formula_sql(self, prefix, path.objects[-1], leaf.name)
+        if leaf.kind == m.GEOLOCATION:
+            return table.c[f"{leaf.name}__lat"]
+        return table.c[leaf.name]
+
     def field_column(self, object_path: tuple[str, ...], field: str) -> sa.ColumnElement | None:
-        """A column by field names from the base object (used by the formula SQL backend)."""
+        """A column by field names from the base object (used by the formula SQL backend); a path
+        may start at a polymorphic target's join (``"field:target"``, see :meth:`target_column`)."""
         errors: list = []
+        if object_path and ":" in object_path[0]:
+            reference, _, target = object_path[0].partition(":")
+            path = f.resolve_path(self.models, target, ".".join((*object_path[1:], field)), errors)
+            return None if path is None else self.target_column(reference, target, path)
         path = f.resolve_path(self.models, self.object_name, ".".join((*object_path, field)), errors)
         return None if path is None else self.column(path)
+
+
+def _target_key(field: str, target: str) -> str:
+    return f"{field}:{target}"  # ":" never appears in a field name
 
 
 # --- filters ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -59,6 +60,8 @@ class _Output:
     computed: bool = False  # a formula computed in Python after the fetch (no expressions)
 
 
+_UTC = ZoneInfo("UTC")
+
 # how _record turns an output's columns into a value
 _PLAIN, _FORMULA, _COMPUTED, _EXPANDED, _GEOLOCATION, _POLYMORPHIC = range(6)
 
@@ -75,8 +78,11 @@ class RecordReader:
         access: AccessPolicy | None = None,
         formula_sql: FormulaSql | None = None,
         formula_values: FormulaValues | None = None,
+        zone: Callable[[], ZoneInfo] = lambda: _UTC,
     ):
         self._tables = tables
+        #: the site's time zone: what "today" means in filters (the same for every reader)
+        self.zone = zone
         self._models = models
         self.dialect = dialect
         self.access = access or AllowAll()
@@ -191,11 +197,23 @@ class RecordReader:
             alias = scope.table_for_target(name, target_name)
             name_spec = target.fields.get(target.name_field)
             ids.append(alias.c.id)
-            names.append(alias.c[target.name_field] if name_spec is not None and name_spec.stored else sa.null())
+            names.append(self._target_name(scope, name, target, name_spec))
             objects.append((alias.c.id.is_not(None), sa.literal(target_name)))
         match = sa.case(*[(found, value) for (found, _), value in zip(objects, names, strict=True)], else_=sa.null())
         found_id = ids[0] if len(ids) == 1 else sa.func.coalesce(*ids)  # SQLite's coalesce wants two or more
         return _Output(name, spec, (found_id, match, sa.case(*objects, else_=sa.null())), expand=True)
+
+    @staticmethod
+    def _target_name(scope: SelectScope, name: str, target: m.ObjectModel, name_spec: m.FieldSpec | None) -> sa.ColumnElement:
+        """The name of a polymorphic reference's record when it is a ``target``: its name column,
+        or its formula name compiled against the join (blank when SQL cannot express it)."""
+        if name_spec is None:
+            return sa.null()
+        if name_spec.stored:
+            return scope.table_for_target(name, target.name).c[name_spec.name]
+        path = f.FieldPath(name_spec.name, (name_spec,), (target.name,))
+        expression = scope.target_column(name, target.name, path)
+        return sa.null() if expression is None else expression
 
     def _field_visible(self, actor: Actor, object_name: str, field_name: str) -> bool:
         visible = self.access.readable_fields(actor, object_name)
@@ -340,7 +358,8 @@ class RecordReader:
             raise QueryError([field_error(None, "invalid_filter", detail=f"unknown object '{object_name}'")])
         if type(limit) is not int or not 1 <= limit <= MAX_PAGE:
             raise QueryError([field_error(None, "invalid_limit", limit=MAX_PAGE)], object_name=object_name)
-        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        zone = self.zone()
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(zone), zone=zone)
         keys = s.parse_sort(models, object_name, sort)
         # what the actor may not read cannot be filtered or sorted on either (no guessing by bisection)
         self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())] + [key.path for key in keys])
@@ -394,7 +413,8 @@ class RecordReader:
     ) -> Count:
         """How many records match, counting no further than ``cap``."""
         models = self.models
-        typed = f.parse_filter(models, object_name, filter, today=actor.today(), zone=actor.zone)
+        zone = self.zone()
+        typed = f.parse_filter(models, object_name, filter, today=actor.today(zone), zone=zone)
         self._check_readable(actor, object_name, [condition.path for condition in (f.walk(typed) if typed is not None else ())])
         scope, where = self.scope(actor, object_name, "read", state=state)
         condition = compile_filter(scope, typed, self.dialect)

@@ -73,7 +73,7 @@ def allocate(ctx: WriteContext, object_name: str, field: str, period: str, count
 
 def assign(ctx: WriteContext, object_name: str, definitions: list, records: list[dict]) -> None:
     """Give every record its auto-numbers (one counter round trip per field for the whole batch)."""
-    day = ctx.now.astimezone(ctx.actor.zone).date()
+    day = ctx.now.astimezone(ctx.zone).date()
     for definition in definitions:
         period = period_of(definition.pattern, day)
         first = allocate(ctx, object_name, definition.api_name, period, len(records), definition.start)

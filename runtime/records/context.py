@@ -18,6 +18,8 @@ class Actor:
 
     user_id: str | None = None
     language: str = "en"
+    #: the user's own zone: how their pages show datetimes, nothing more. What day it is comes
+    #: from the site's time zone (:attr:`runtime.site.Site.zone`), the same for every reader.
     time_zone: str = "UTC"
     #: a fixed moment for the whole request (tests, batch jobs); None means "the clock, when asked"
     now: dt.datetime | None = None
@@ -34,9 +36,9 @@ class Actor:
             return self.now.astimezone(dt.timezone.utc) if self.now.tzinfo else self.now.replace(tzinfo=dt.timezone.utc)
         return dt.datetime.now(dt.timezone.utc)
 
-    def today(self) -> dt.date:
-        """Today's date in the actor's time zone."""
-        return self.moment().astimezone(self.zone).date()
+    def today(self, zone: ZoneInfo) -> dt.date:
+        """Today's date in ``zone``: pass the site's zone, so every reader agrees on the day."""
+        return self.moment().astimezone(zone).date()
 
 
 SYSTEM = Actor(user_id=None, system=True)

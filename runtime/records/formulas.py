@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -23,6 +24,8 @@ from runtime.records.context import Actor
 from runtime.errors import FieldError
 from runtime.records.messages import field_error
 from runtime.records.model import ObjectModel, formula_output
+
+UTC = ZoneInfo("UTC")
 
 #: loads {dotted path: value} for the cross-object paths of a formula, given the record
 Prefetch = Callable[[ObjectModel, Mapping[str, Any], frozenset[tuple[str, ...]]], Mapping[str, Any]]
@@ -49,8 +52,10 @@ class Compiled:
 class FormulaSupport:
     """The formulas of one registry, checked and compiled on first use."""
 
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry, zone: Callable[[], ZoneInfo] = lambda: UTC):
         self.registry = registry
+        #: the site's time zone, asked at each evaluation (a setting may change while we live)
+        self.zone = zone
         self.resolver = RegistryResolver(registry)
         self._compiled: dict[tuple, Compiled] = {}
         self.compile_sql = getattr(formula, "compile_sql", None)
@@ -111,9 +116,9 @@ class FormulaSupport:
             scope.update(self.field_values(model, [name], scope, actor, prefetch))
         return scope
 
-    @staticmethod
-    def env(actor: Actor) -> dict[str, Any]:
-        return {"$User.id": actor.user_id, "$Now": actor.moment(), "$Today": actor.today()}
+    def env(self, actor: Actor) -> dict[str, Any]:
+        """The globals of an evaluation for ``actor``; ``$Today`` is the date in the site's zone."""
+        return {"$User.id": actor.user_id, "$Now": actor.moment(), "$Today": actor.today(self.zone())}
 
     # -- the pipeline's steps ------------------------------------------------------------
 

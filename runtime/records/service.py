@@ -72,6 +72,7 @@ class RecordService:
             access=access,
             formula_sql=self._formula_sql,
             formula_values=self._formula_values,
+            zone=lambda: self.site.zone,
         )
 
     # -- metadata-derived state, rebuilt when the site's registry changes -------------------
@@ -80,7 +81,7 @@ class RecordService:
         """The object models of the site's current metadata version."""
         if self._models is None or self._models.registry is not self.site.registry:
             self._models = m.ObjectModels(self.site.registry)
-            self._formulas = FormulaSupport(self.site.registry)
+            self._formulas = FormulaSupport(self.site.registry, zone=lambda: self.site.zone)
             self._mappers = {}
             self._rule_formulas = {}
             self._rollup_inputs = {}
@@ -127,6 +128,7 @@ class RecordService:
                 reader=self.reader,
                 formulas=self.formulas,
                 prefetch=lambda model, record, paths: self._prefetch(connection, model, record, paths),
+                zone=self.site.zone,
             )
             try:
                 yield ctx

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -32,6 +33,8 @@ class WriteContext:
     formulas: FormulaSupport
     #: loads the cross-object values a formula reads (see :mod:`runtime.records.formulas`)
     prefetch: Callable[..., Mapping[str, Any]]
+    #: the site's time zone: the day auto-numbers are dated by
+    zone: ZoneInfo = ZoneInfo("UTC")
 
     @property
     def dialect(self) -> str:

@@ -104,7 +104,7 @@ class SecurityPolicy:
     def _fresh(self) -> None:
         if self._registry is not self.site.registry:
             self._registry = self.site.registry
-            self._formulas = FormulaSupport(self.site.registry)
+            self._formulas = FormulaSupport(self.site.registry, zone=lambda: self.site.zone)
             self._models = m.ObjectModels(self.site.registry)
             self.invalidate()
 
@@ -269,7 +269,7 @@ class SecurityPolicy:
     def _one(self, principal: pr.Principal, actor: Actor, object_name: str, table: sa.FromClause, operation: str) -> sa.ColumnElement[bool] | None:
         if table is not self.site.tables.get(object_name):  # an alias: built for that statement only
             return _combine(self.grants(principal, actor, object_name, table, operation))
-        key = (principal.user_id, object_name, operation, actor.today())
+        key = (principal.user_id, object_name, operation, actor.today(self.site.zone))
         if key not in self._predicates:
             self._predicates[key] = self._planned(principal, actor, object_name, table, operation)
         return self._predicates[key]
@@ -442,7 +442,8 @@ class SecurityPolicy:
 
             condition = self._formulas.sql(compiled, columns, dialect)
             return sa.false() if condition is None else condition
-        typed = f.parse_filter(self._models, rule.object, rule.filter, today=actor.today(), zone=actor.zone)
+        zone = self.site.zone
+        typed = f.parse_filter(self._models, rule.object, rule.filter, today=actor.today(zone), zone=zone)
         condition = compile_filter(scope, typed, dialect)
         return sa.true() if condition is None else condition
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from runtime.errors import FieldError
 from runtime.records import model as m
+from runtime.transfer.references import ReferenceColumn, key_column
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "是", "真", "✓"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "否", "假"})
@@ -26,11 +27,13 @@ LIST_SEPARATOR = ";"
 class Columns:
     """How the columns of one file map to the fields of one object."""
 
-    def __init__(self, model: m.ObjectModel, registry, headers: list[str]):
+    def __init__(self, model: m.ObjectModel, registry, headers: list[str], models: m.ObjectModels | None = None):
         self.model = model
         self.registry = registry
         self.fields: list[str | None] = []  # per column: the field, or None for a blank header
         self.errors: list[FieldError] = []
+        #: the columns of reference fields, and what their cells are matched by (see references.py)
+        self.references: list[ReferenceColumn] = []
         names = _field_names(model)
         seen: dict[str, str] = {}
         for header in headers:
@@ -39,6 +42,19 @@ class Columns:
                 self.fields.append(None)
                 continue
             field = names.get(text) or names.get(text.lower())
+            if field is None and "." in text and models is not None:
+                prefix = text.partition(".")[0]
+                reference, problem = key_column(model, models, text, names.get(prefix) or names.get(prefix.lower()))
+                if problem is not None:
+                    self.errors.append(problem)
+                    self.fields.append(None)
+                    continue
+                if reference is not None:
+                    field = reference.field
+                    if field not in seen:
+                        self.references.append(reference)
+            elif field is not None and field != _AMBIGUOUS and model.fields[field].kind == m.REFERENCE and field not in seen:
+                self.references.append(ReferenceColumn(field, text))
             if field is None or field == _AMBIGUOUS:
                 code = "ambiguous_column" if field == _AMBIGUOUS else "unknown_column"
                 self.errors.append(_column_error(text, code))

@@ -3,7 +3,10 @@
 All-or-nothing by default: every row is checked (so the report lists every bad row, by row
 number) and, if any is bad, nothing is written. With ``skip_bad_rows`` the good rows are written
 and the bad ones reported. With ``update_by`` a row whose value of that field matches a record the
-caller may see updates it; other rows create records.
+caller may see updates it; other rows create records. ``update_by`` may be ``id`` or an
+auto-number field: those match but are never written, so a row matching nothing is an error.
+Reference cells may hold an id, the target's name or an external key (see
+:mod:`runtime.transfer.references`).
 
 New rows are created in chunks through ``RecordService.bulk_create`` (one pipeline pass per
 chunk); updates go one by one through ``update``. Each chunk or update runs in a SAVEPOINT of
@@ -26,6 +29,7 @@ from runtime.records.service import RecordService
 from runtime.transfer.bound import BoundSite, bound_access
 from runtime.transfer.columns import Columns
 from runtime.transfer.errors import CsvImportError, RowError
+from runtime.transfer.references import resolve_references
 
 CHUNK = 500
 #: the header is row 1, so the first record is row 2
@@ -89,7 +93,7 @@ def import_csv(
     """
     model = records.model(object_name)
     headers, rows = read_csv(data)
-    columns = Columns(model, records.site.registry, headers)
+    columns = Columns(model, records.site.registry, headers, records.models())
     if columns.errors:
         raise CsvImportError([RowError(1, error) for error in columns.errors], object_name=object_name)
     if update_by is not None:
@@ -104,6 +108,7 @@ def import_csv(
         bound_site = BoundSite(site, connection)
         bound = RecordService(bound_site, access=bound_access(records.reader.access, bound_site))
         run = _Run(bound, actor, object_name, len(inputs), progress)
+        inputs = run.refuse(inputs, resolve_references(bound, actor, model, columns.references, inputs))
         creates, updates = _split(bound, actor, object_name, inputs, update_by, run)
         run.create(creates)
         run.update(updates)
@@ -145,10 +150,17 @@ def _split(records: RecordService, actor: Actor, object_name: str, inputs, updat
         for key, value in coerced.items():
             if _key(value) in matches:
                 matches[key] = matches[_key(value)]
+    # the id or an auto-number identifies a record but is never written: a row matching none
+    # cannot create a record with that value, and an update leaves it as it is
+    given_by_platform = not records.model(object_name).fields[update_by].writable
     creates, updates = [], []
     for (row, values), key in zip(inputs, keys, strict=True):
         found = matches.get(key) if key is not None else None
-        if not found:
+        if given_by_platform and key is not None:
+            values = {name: value for name, value in values.items() if name != update_by}
+        if not found and given_by_platform and key is not None:
+            run.fail(row, FieldError(update_by, "no_match", f"No record you can see has {update_by} '{key}'.", f"找不到您可见的、{update_by} 为“{key}”的记录。"))
+        elif not found:
             creates.append((row, values))
         elif len(found) > 1:
             run.fail(row, FieldError(update_by, "ambiguous_match", f"{len(found)} records have this {update_by}.", f"有 {len(found)} 条记录的 {update_by} 与此相同。"))
@@ -174,6 +186,13 @@ class _Run:
     def fail(self, row: int, error: FieldError) -> None:
         self.result.errors.append(RowError(row, error))
         self._advance(1)
+
+    def refuse(self, inputs: list[tuple[int, dict[str, Any]]], problems: Mapping[int, list[FieldError]]) -> list[tuple[int, dict[str, Any]]]:
+        """``inputs`` without the rows that have ``problems``, those reported."""
+        for row in sorted(problems):
+            self.result.errors.extend(RowError(row, problem) for problem in problems[row])
+        self._advance(len(problems))
+        return [(row, values) for row, values in inputs if row not in problems]
 
     def _advance(self, count: int) -> None:
         self.done += count

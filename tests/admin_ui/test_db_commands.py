@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,10 @@ def test_a_broken_package_is_reported_by_file_and_line(site_url, zoo, tmp_path):
     result = refused("init", "--db", f"sqlite:///{fresh}", "--package", str(SYSTEM_PACKAGE), "--package", str(zoo))
     _matches(result.stderr, expected)
     assert not fresh.exists()  # the packages are checked before the database is touched
+
+
+def test_init_without_the_postgresql_driver_names_the_extra_to_install(monkeypatch):
+    # None in sys.modules makes "import psycopg" fail as it does when the extra is not installed
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    result = refused("init", "--db", "postgresql+psycopg://tessera@localhost/tessera")
+    assert "pip install 'tessera[postgres]'" in result.stderr and "psycopg" in result.stderr

@@ -196,3 +196,21 @@ def test_unknown_options_are_still_refused():
     result = invoke("eval", "1", "--bogus")
     assert result.exit_code != 0
     assert result.stdout == ""
+
+
+def test_eval_gives_today_in_the_time_zone_asked_for():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    # 26 hours apart: these two zones never share a date
+    results = {}
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12", "UTC"):
+        before = dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+        result = invoke("eval", "TODAY()", *(["--time-zone", zone] if zone != "UTC" else []))
+        after = dt.datetime.now(ZoneInfo(zone)).date().isoformat()
+        assert result.exit_code == 0, result.output
+        results[zone] = json.loads(result.stdout)
+        assert results[zone] in (before, after)
+    assert results["Pacific/Kiritimati"] != results["Etc/GMT+12"]
+    refused = invoke("eval", "TODAY()", "--time-zone", "Mars/Olympus")
+    assert refused.exit_code == 1 and "not a time zone" in refused.stderr

@@ -291,3 +291,14 @@ def test_documents_with_problems_name_the_definition(tmp_path):
     assert [str(problem) for problem in caught.value.problems] == [
         "store:equipment/objects/eq_visit:1:1: unknown object 'eq_gadget'"
     ]
+
+
+def test_number_format_is_plain_or_grouped_on_integers_and_numbers_only(tmp_path):
+    year = "  - api_name: built_year\n    type: integer\n    label: {en: Built, zh: 年份}\n    format: {value}\n  - api_name: price\n"
+    registry = load_edited(tmp_path, [(DEVICE, "  - api_name: price\n", year.replace("{value}", "plain"))])
+    fields = {field.api_name: field for field in registry.objects["eq_device"].fields}
+    assert (fields["built_year"].format, fields["price"].type) == ("plain", "currency")
+    problems = problems_of(tmp_path / "bad", [(DEVICE, "  - api_name: price\n", year.replace("{value}", "bare"))])
+    assert len(problems) == 1 and problems[0].startswith("equipment/objects/eq_device.yaml:40:13:") and "'grouped'" in problems[0] and "'plain'" in problems[0]
+    problems = problems_of(tmp_path / "currency", [(DEVICE, "    type: currency\n", "    type: currency\n    format: plain\n")])
+    assert len(problems) == 1 and "unknown key 'format'" in problems[0]

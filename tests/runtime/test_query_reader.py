@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -189,3 +190,33 @@ def test_queries_on_unknown_objects_are_refused(lab):
     with pytest.raises(Exception) as caught:
         service.find(actor, "no_such_object")
     assert caught.value.codes == ["not_found"]
+
+
+def test_a_polymorphic_lookup_names_a_target_whose_name_field_is_a_formula(engine, tmp_path):
+    import shutil
+
+    from metadata.registry import SYSTEM_PACKAGE
+    from runtime.records import SYSTEM, RecordService
+    from runtime.site import init_site
+
+    zoo = Path(shutil.copytree(Path(__file__).parent / "fixtures" / "zoo", tmp_path / "zoo"))
+    enclosure = zoo / "objects" / "zoo_enclosure.yaml"
+    enclosure.write_text(
+        enclosure.read_text(encoding="utf-8").replace("fields:\n", "name_field: title\nfields:\n")
+        + "  - {api_name: mascot, type: lookup, to: zoo_animal, label: {en: Mascot}}\n"
+        + '  - {api_name: title, type: formula, return_type: text, expression: \'name & " (" & mascot.name & ")"\', label: {en: Title}}\n',
+        encoding="utf-8",
+    )
+    service = RecordService(init_site(engine, [SYSTEM_PACKAGE, zoo]))
+    try:
+        rex = service.create(SYSTEM, "zoo_animal", {"name": "Rex"})["id"]
+        pen = service.create(SYSTEM, "zoo_enclosure", {"name": "North pen", "mascot": rex})["id"]
+        service.create(SYSTEM, "zoo_meal", {"name": "seen by a pen", "animal": rex, "visitor": pen})
+        service.create(SYSTEM, "zoo_meal", {"name": "seen by Rex", "animal": rex, "visitor": rex})
+        page = service.find(SYSTEM, "zoo_meal", fields=["name"], expand=["visitor"], sort=["name"])
+        assert {record["name"]: record["visitor"] for record in page.records} == {
+            "seen by a pen": {"id": pen, "name": "North pen (Rex)", "object": "zoo_enclosure"},
+            "seen by Rex": {"id": rex, "name": "Rex", "object": "zoo_animal"},
+        }
+    finally:
+        service.site.dispose()

@@ -57,11 +57,17 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def number(value, language: str, scale: int | None = None) -> str:
+def number(value, language: str, scale: int | None = None, *, grouped: bool = True) -> str:
+    """A number in the language's notation; ``grouped=False`` leaves out thousands separators
+    (a field with ``format: plain``: a year reads 2026, not 2,026)."""
     amount = _decimal(value)
     if amount is None:
         return str(value)
-    pattern = None if scale is None else ("#,##0" + ("." + "0" * scale if scale else ""))
+    digits = "#,##0" if grouped else "0"
+    if scale is None:
+        pattern = None if grouped else "0.################"
+    else:
+        pattern = digits + ("." + "0" * scale if scale else "")
     return format_decimal(amount, format=pattern, locale=LOCALES[language])
 
 

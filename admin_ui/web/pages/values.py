@@ -197,7 +197,8 @@ def display(site, object_name: str, name: str, record: dict[str, Any], language:
         shown["text"] = i18n.percent(value, language)
     elif kind in ("integer", "number"):
         definition = definition_of(site, object_name, name)
-        shown["text"] = i18n.number(value, language, 0 if kind == "integer" else getattr(definition, "scale", None))
+        scale = 0 if kind == "integer" else getattr(definition, "scale", None)
+        shown["text"] = i18n.number(value, language, scale, grouped=getattr(definition, "format", "grouped") != "plain")
     elif kind == "date":
         shown["text"] = i18n.date(value, language)
     elif kind == "datetime":

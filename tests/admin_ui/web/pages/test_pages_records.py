@@ -249,3 +249,11 @@ def test_a_polymorphic_lookup_is_picked_by_searching_its_objects(as_rep, service
     assert 'data-name="Iota Foods"' in html and "lookup-object" in html
     single = as_rep.client.get("/app/sales/opportunity/lookup", params={"field": "account", "q": "Iota"}, headers=as_rep.headers)
     assert single.status_code == 200 and 'data-name="Iota Foods"' in single.text and "lookup-object" not in single.text
+
+
+def test_a_plain_number_field_shows_its_digits_without_thousands_separators(services):
+    from admin_ui.web.pages.values import display
+
+    for language in ("en", "zh"):
+        assert display(services.site, "goal", "fiscal_year", {"fiscal_year": 2026}, language, app="sales")["text"] == "2026"
+        assert display(services.site, "account", "employees", {"employees": 2026}, language, app="sales")["text"] == "2,026"
