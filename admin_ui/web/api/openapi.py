@@ -167,7 +167,10 @@ def _object_paths(services, name: str) -> dict[str, Any]:
         f"/api/v1/objects/{name}/export": {
             "get": {
                 "tags": [tag], "operationId": f"export_{name}", "summary": f"Export {label.en} records as CSV",
-                "parameters": [list_params[0], list_params[2]],
+                "parameters": [list_params[0], list_params[2], {
+                    "name": "raw", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+                    "description": "Values verbatim; by default a cell starting with = + - @ (a spreadsheet formula) gets a leading '.",
+                }],
                 "responses": {"200": {"description": "CSV, UTF-8 with BOM, CRLF line ends", "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(400, 401, 403, 404)},
             },
         },

@@ -61,3 +61,13 @@ def test_transfer_errors_are_never_500(client, headers):
     multipart = client.post("/api/v1/objects/account/import", content=b"--x\r\n", headers={**headers, "Content-Type": "multipart/form-data; boundary=x"})
     assert multipart.status_code == 400
     assert client.post("/api/v1/objects/account/import", content=b"a", headers={**headers, "Content-Type": "multipart/form-data"}).status_code == 400
+
+
+def test_export_neutralises_formula_cells_unless_raw_is_asked_for(client, headers):
+    body = '\ufeffname,industry,employees\r\n"=HYPERLINK(""http://x.example"")",mining,4401\r\n@SUM(A1),mining,4401\r\n'.encode()
+    assert client.post("/api/v1/objects/account/import", content=body, headers={**headers, "Content-Type": "text/csv"}).status_code == 200
+    params = {"filter": json.dumps({"employees": 4401}), "fields": "name"}
+    safe = client.get("/api/v1/objects/account/export", params=params, headers=headers)
+    assert sorted(safe.content.decode("utf-8-sig").splitlines()[1:]) == sorted(["'@SUM(A1)", '"\'=HYPERLINK(""http://x.example"")"'])
+    raw = client.get("/api/v1/objects/account/export", params={**params, "raw": "true"}, headers=headers)
+    assert sorted(raw.content.decode("utf-8-sig").splitlines()[1:]) == sorted(["@SUM(A1)", '"=HYPERLINK(""http://x.example"")"'])
