@@ -27,13 +27,13 @@ from runtime.transfer.columns import cell_text
 BOM = "\ufeff"
 PAGE = 1000
 #: what makes a spreadsheet read a cell as a formula (OWASP, CSV injection)
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
     """A value as CSV text that no spreadsheet runs as a formula."""
     text = cell_text(value)
-    if text.startswith(FORMULA_LEADS) and not (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)):
+    if text.startswith(FORMULA_STARTS) and not (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)):
         return "'" + text
     return text
 
