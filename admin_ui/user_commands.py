@@ -14,6 +14,7 @@ from admin_ui.db_commands import DatabaseOption
 from admin_ui.department_commands import department_id_for, required_user, secured_records
 from admin_ui.serve_commands import fail, opened_site, reported, user_id_for
 from runtime.auth import Authenticator
+from runtime.auth.users import disable_user
 from runtime.records.context import SYSTEM
 from runtime.records.service import RecordService
 
@@ -77,8 +78,8 @@ def disable(username: str = typer.Argument(...), db: str = DatabaseOption) -> No
         user_id = user_id_for(site, records, username)
         if user_id is None:
             fail(f"there is no user '{username}'")
-        records.update(SYSTEM, "user", user_id, {"active": False})
-        Authenticator(site).revoke_user(user_id)
+        # one transaction with the end of their sessions and tokens; refused for the last administrator
+        disable_user(records, SYSTEM, user_id)
         typer.echo(f"disabled {username}")
 
 

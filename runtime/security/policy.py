@@ -16,6 +16,7 @@ each grant's condition on its own against one record to say which ones hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 import formula
 from metadata.models import SYSTEM_FIELD_NAMES
+from runtime.auth.users import revoke_inactive
 from runtime.errors import QueryError
 from runtime.query import filters as f
 from runtime.query.compiler import SelectScope, compile_filter
@@ -149,6 +151,9 @@ class SecurityPolicy:
         if object_name in (org.USER, org.DEPARTMENT):
             org.refresh(connection, self.site)
             self.invalidate()
+        if object_name == org.USER:
+            # whichever path disabled a user (a form, an import), their sessions and tokens end with it
+            revoke_inactive(connection, self.site, dt.datetime.now(dt.timezone.utc))
 
     # -- profiles: objects and fields ------------------------------------------------------
 

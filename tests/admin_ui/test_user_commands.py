@@ -35,8 +35,18 @@ def test_create_sign_in_change_password_and_disable(cli_url):
         assert changed.exit_code == 0, changed.output
         assert auth.session(session.secret) is None and auth.authenticate("lin", "pw-2") == user_id
 
+        # the last active administrator is not disabled: nobody could sign in to undo it
+        last = runner.invoke(app, ["user", "disable", "lin", "--db", cli_url])
+        assert last.exit_code == 1 and "last active administrator" in last.output and "Traceback" not in last.output
+        assert auth.authenticate("lin", "pw-2") == user_id
+        token = auth.issue_token(user_id)
+        assert runner.invoke(app, ["user", "create", "mo", "--password", "pw", "--admin", "--db", cli_url]).exit_code == 0
         disabled = runner.invoke(app, ["user", "disable", "lin", "--db", cli_url])
         assert disabled.exit_code == 0, disabled.output
+        # enabled again, the user signs in afresh: the token of before stays revoked
+        RecordService(site).update(SYSTEM, "user", user_id, {"active": True})
+        assert auth.token_user(token.secret) is None
+        assert runner.invoke(app, ["user", "disable", "lin", "--db", cli_url]).exit_code == 0
         try:
             auth.authenticate("lin", "pw-2")
         except InvalidCredentials:
