@@ -1,4 +1,4 @@
-"""``tessera user …``: create users with a password, change passwords, disable users, place them
+"""``tessera user …``: create users with a password, change passwords, disable and unlock users, place them
 in the organisation (department, manager, rank, assistants), assign roles and profiles, show them.
 
 A user is a record of the system ``user`` object, created through the record pipeline as the
@@ -81,6 +81,15 @@ def disable(username: str = typer.Argument(...), db: str = DatabaseOption) -> No
         # one transaction with the end of their sessions and tokens; refused for the last administrator
         disable_user(records, SYSTEM, user_id)
         typer.echo(f"disabled {username}")
+
+
+@app.command("unlock")
+def unlock(username: str = typer.Argument(...), db: str = DatabaseOption) -> None:
+    """Clear the lock that failed sign-ins put on a username."""
+    with reported(), opened_site(db, initialise=False) as site:
+        # any typed username can be locked (unknown ones too, so none is given away): no lookup
+        cleared = Authenticator(site).unlock(username)
+        typer.echo(f"unlocked {username}" if cleared else f"{username} was not locked")
 
 
 def _unknown_names(kind: str, given: list[str], known) -> list[str]:

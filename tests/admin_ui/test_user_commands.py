@@ -142,3 +142,29 @@ def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
         assert RecordService(site).get(SYSTEM, "user", bo)["rank"] is None
     finally:
         site.dispose()
+
+
+def test_unlock_clears_a_username_lock(cli_url):
+    from runtime.auth import LoginLocked
+
+    assert runner.invoke(app, ["user", "create", "ida", "--password", "pw-1", "--db", cli_url]).exit_code == 0
+    site = open_site(cli_url)
+    try:
+        auth = Authenticator(site)
+        for _ in range(auth.settings.max_failures):
+            try:
+                auth.authenticate("ida", "wrong")
+            except (InvalidCredentials, LoginLocked):
+                pass
+        try:
+            auth.authenticate("ida", "pw-1")
+        except LoginLocked:
+            pass
+        else:
+            raise AssertionError("the username was not locked")
+        unlocked = runner.invoke(app, ["user", "unlock", "ida", "--db", cli_url])
+        assert unlocked.exit_code == 0 and "unlocked ida" in unlocked.stdout
+        assert auth.authenticate("ida", "pw-1")
+        assert "was not locked" in runner.invoke(app, ["user", "unlock", "ida", "--db", cli_url]).stdout
+    finally:
+        site.dispose()

@@ -282,6 +282,20 @@ def build_document(services) -> dict[str, Any]:
                 "responses": {"200": _json({"type": "object"}, "The explanation"), **_errors(400, 401, 403, 404)},
             },
         },
+        "/api/v1/users/{id}/disable": {
+            "post": {
+                "tags": ["users"], "operationId": "disable_user", "summary": "Disable a user and end their sessions and tokens",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}}],
+                "responses": {"200": _json({"type": "object"}, "The user record"), **_errors(401, 403, 404, 422)},
+            },
+        },
+        "/api/v1/users/{id}/unlock": {
+            "post": {
+                "tags": ["users"], "operationId": "unlock_user", "summary": "Clear a user's failed sign-in lock (administrators)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}}],
+                "responses": {"204": {"description": "Unlocked"}, **_errors(401, 403, 404)},
+            },
+        },
     }
     for name in names:
         model = services.records.model(name)
