@@ -108,3 +108,12 @@ def test_the_check_costs_nothing_when_the_owner_is_the_caller_and_one_query_othe
         other = _statements(org, lambda: answers.append(policy.refused_assignments(connection, nora, "sec_deal", records)))
     assert (own, len(other)) == ([], 1)
     assert answers == [{}, {1: ["owner"]}]
+
+
+def test_an_import_reports_a_refused_owner_on_its_row(org):
+    from runtime.transfer import CsvImportError, import_csv
+
+    text = f"name,owner\r\nimported mine,{org.users['pat']}\r\nimported theirs,{org.users['admin']}\r\n"
+    with pytest.raises(CsvImportError) as caught:
+        import_csv(org.service, org.actor("pat"), "sec_deal", text)
+    assert [(row.row, row.error.field, row.error.code) for row in caught.value.rows] == [(3, "owner", "field_forbidden")]
