@@ -74,6 +74,7 @@ def export_command(
     fields: str = typer.Option(None, "--fields", help="Fields to export, comma-separated (default: every readable field)."),
     labels: bool = typer.Option(False, "--labels", help="Head columns with field labels instead of api names."),
     language: str = typer.Option("en", "--language", help="Language of the labels: en or zh."),
+    raw: bool = typer.Option(False, "--raw", help="Write values verbatim: no ' before cells a spreadsheet would run as formulas (=, +, -, @)."),
     db: str = DatabaseOption,
     as_user: str = AsOption,
 ) -> None:
@@ -88,7 +89,7 @@ def export_command(
             fail(f"there is no object '{object_name}'")
         actor = Actor(user_id=actor.user_id, language=language if language in ("en", "zh") else "en", system=actor.system)
         names = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
-        chunks = export_csv(records, actor, object_name, filter=tree, fields=names, headers="label" if labels else "api_name")
+        chunks = export_csv(records, actor, object_name, filter=tree, fields=names, headers="label" if labels else "api_name", raw=raw)
         out = sys.stdout.buffer
         for chunk in chunks:
             out.write(chunk.encode("utf-8"))

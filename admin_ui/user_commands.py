@@ -1,4 +1,4 @@
-"""``tessera user …``: create users with a password, change passwords, disable users, place them
+"""``tessera user …``: create users with a password, change passwords, disable and unlock users, place them
 in the organisation (department, manager, rank, assistants), assign roles and profiles, show them.
 
 A user is a record of the system ``user`` object, created through the record pipeline as the
@@ -14,6 +14,7 @@ from admin_ui.db_commands import DatabaseOption
 from admin_ui.department_commands import department_id_for, required_user, secured_records
 from admin_ui.serve_commands import fail, opened_site, reported, user_id_for
 from runtime.auth import Authenticator
+from runtime.auth.users import disable_user
 from runtime.records.context import SYSTEM
 from runtime.records.service import RecordService
 from runtime.settings import SETTINGS
@@ -82,9 +83,18 @@ def disable(username: str = typer.Argument(...), db: str = DatabaseOption) -> No
         user_id = user_id_for(site, records, username)
         if user_id is None:
             fail(f"there is no user '{username}'")
-        records.update(SYSTEM, "user", user_id, {"active": False})
-        Authenticator(site).revoke_user(user_id)
+        # one transaction with the end of their sessions and tokens; refused for the last administrator
+        disable_user(records, SYSTEM, user_id)
         typer.echo(f"disabled {username}")
+
+
+@app.command("unlock")
+def unlock(username: str = typer.Argument(...), db: str = DatabaseOption) -> None:
+    """Clear the lock that failed sign-ins put on a username."""
+    with reported(), opened_site(db, initialise=False) as site:
+        # any typed username can be locked (unknown ones too, so none is given away): no lookup
+        cleared = Authenticator(site).unlock(username)
+        typer.echo(f"unlocked {username}" if cleared else f"{username} was not locked")
 
 
 def _unknown_names(kind: str, given: list[str], known) -> list[str]:

@@ -5,8 +5,14 @@ their SHA-256, so reading the table does not let anyone sign in. Each is revocab
 (``revoked_at``) and expires. A user who is disabled (``active`` false) or removed stops being
 resolved at once: every lookup joins the ``user`` table, so no cached session outlives the change.
 
-Repeated failures for one username lock sign-in for that username for a while, whether or not the
-user exists (the answer never tells which usernames exist).
+Sign-in is throttled two ways. Repeated failures for one username lock sign-in for that username
+for a while, whether or not the user exists (the answer never tells which usernames exist); the
+lock expires, and a browser that signed in as that username before (a *known device*: a random
+secret handed out at sign-in, kept as a hash) is not held by it, so a guesser cannot lock the
+owner out for good, and the owner's sign-in from such a device clears it. Repeated failures from
+one client address lock that address, whichever usernames it tries, so guessing one password for
+each of many usernames is throttled too. An administrator clears a username's lock with
+:meth:`Authenticator.unlock`.
 """
 
 from __future__ import annotations
@@ -17,13 +23,14 @@ import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from runtime.auth.errors import InvalidCredentials, LoginLocked
-from runtime.auth.tables import API_TOKEN, CREDENTIAL, LOGIN_THROTTLE, SESSION
+from runtime.auth.tables import API_TOKEN, AUTH_SECRET, CREDENTIAL, LOGIN_ADDRESS, LOGIN_DEVICE, LOGIN_THROTTLE, SESSION
 
 __all__ = ["AuthSettings", "Authenticator", "Grant"]
 
@@ -40,6 +47,10 @@ class AuthSettings:
     max_failures: int = 5
     failure_window: dt.timedelta = dt.timedelta(minutes=15)
     lockout: dt.timedelta = dt.timedelta(minutes=15)
+    #: failures from one client address (any usernames) within ``failure_window`` that lock it
+    max_address_failures: int = 20
+    #: how long a browser that signed in stays a known device for that username
+    device_lifetime: dt.timedelta = dt.timedelta(days=90)
     #: argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile)
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -72,6 +83,12 @@ class TokenHolder:
 
     user_id: str
     user_version: int | None = None
+
+
+def _username_key(username: Any) -> str:
+    """The throttle key of a typed username: trimmed, lower case, at most 150 characters."""
+    # no username holds a NUL (text fields refuse it), and PostgreSQL refuses one in a query
+    return username.strip().lower()[:150].replace("\x00", "\ufffd") if isinstance(username, str) else ""
 
 
 def _digest(secret: str) -> str:
@@ -129,6 +146,14 @@ class Authenticator:
         return self.site.platform[LOGIN_THROTTLE]
 
     @property
+    def _address(self) -> sa.Table:
+        return self.site.platform[LOGIN_ADDRESS]
+
+    @property
+    def _device(self) -> sa.Table:
+        return self.site.platform[LOGIN_DEVICE]
+
+    @property
     def _user(self) -> sa.Table:
         return self.site.table(USER_OBJECT)
 
@@ -166,17 +191,24 @@ class Authenticator:
                 conn.execute(sa.insert(table).values(user_id=user_id, password_hash=hashed, changed_at=now))
             self._revoke_user(conn, user_id, now)
 
-    def authenticate(self, username: str, password: str) -> str:
+    def authenticate(self, username: str, password: str, *, address: str | None = None, device: str | None = None) -> str:
         """The id of the active user with this username and password.
 
-        Raises :class:`LoginLocked` while the username is locked, :class:`InvalidCredentials`
-        otherwise (unknown user, wrong password, disabled user alike).
+        ``address``: the client's address, for the per-address limit (None: not limited by
+        address). ``device``: the known-device secret the client presented (see
+        :meth:`remember_device`); while it is known for this username, neither lock applies and a
+        success clears the username's lock. Raises :class:`LoginLocked` while the username or the
+        address is locked, :class:`InvalidCredentials` otherwise (unknown user, wrong password,
+        disabled user alike).
         """
-        # no username holds a NUL (text fields refuse it), and PostgreSQL refuses one in a query
-        key = username.strip().lower()[:150].replace("\x00", "\ufffd") if isinstance(username, str) else ""
+        key = _username_key(username)
+        address = address[:64].replace("\x00", "\ufffd") if isinstance(address, str) and address else None
         now = self.clock()
         with self.site.begin() as conn:
-            self._check_lock(conn, key, now)
+            known = self._known_device(conn, device, key, now)
+            if not known:
+                self._check_address(conn, address, now)
+                self._check_lock(conn, key, now)
             user, credential = self._user, self._credential
             row = conn.execute(
                 sa.select(user.c.id, credential.c.password_hash)
@@ -192,12 +224,21 @@ class Authenticator:
                 ok = False
         if not ok:
             with self.site.begin() as conn:
-                locked = self._record_failure(conn, key, now)
+                if known:
+                    # guesses through a known device count against that device, which stops being
+                    # known after as many failures as lock a username
+                    self._device_failure(conn, device, now)
+                    locked = False
+                else:
+                    locked = self._record_failure(conn, key, now)
+                    locked = self._address_failure(conn, address, now) or locked
             if locked:
                 raise LoginLocked(int(self.settings.lockout.total_seconds()))
             raise InvalidCredentials()
         with self.site.begin() as conn:
             conn.execute(sa.delete(self._throttle).where(self._throttle.c.username == key))
+            if known:
+                conn.execute(sa.update(self._device).where(self._device.c.token_hash == _digest(device)).values(failures=0))
             if self.hasher.check_needs_rehash(stored):
                 conn.execute(
                     sa.update(self._credential)
@@ -205,6 +246,85 @@ class Authenticator:
                     .values(password_hash=self.hasher.hash(password), changed_at=now)
                 )
         return row.id
+
+    def unlock(self, username: str) -> bool:
+        """Clear the failed sign-in lock (and count) of a username; whether there was one."""
+        with self.site.begin() as conn:
+            deleted = conn.execute(sa.delete(self._throttle).where(self._throttle.c.username == _username_key(username)))
+        return deleted.rowcount > 0
+
+    def remember_device(self, username: str, *, replacing: str | None = None) -> Grant:
+        """A known-device secret for the browser that just signed in as ``username`` (kept as a
+        hash); presented at a later sign-in, the username's lock does not hold that browser back.
+        ``replacing``: the device secret the browser presented, which the new one replaces."""
+        secret = secrets.token_urlsafe(32)
+        now = self.clock()
+        expires = now + self.settings.device_lifetime
+        with self.site.begin() as conn:
+            # keep the table small: expired devices and the one replaced go
+            gone = [self._device.c.expires_at <= now]
+            if replacing:
+                gone.append(self._device.c.token_hash == _digest(replacing))
+            conn.execute(sa.delete(self._device).where(sa.or_(*gone)))
+            conn.execute(
+                sa.insert(self._device).values(token_hash=_digest(secret), username=_username_key(username), failures=0, created_at=now, expires_at=expires)
+            )
+        return Grant(secret, "", expires)
+
+    def _known_device(self, conn: sa.Connection, device: str | None, key: str, now: dt.datetime) -> bool:
+        if not device or not isinstance(device, str):
+            return False
+        table = self._device
+        row = conn.execute(sa.select(table.c.username, table.c.failures, table.c.expires_at).where(table.c.token_hash == _digest(device))).first()
+        return row is not None and row.username == key and _aware(row.expires_at) > now and row.failures < self.settings.max_failures
+
+    def _device_failure(self, conn: sa.Connection, device: str, now: dt.datetime) -> None:
+        table = self._device
+        conn.execute(sa.update(table).where(table.c.token_hash == _digest(device)).values(failures=table.c.failures + 1))
+
+    def _check_address(self, conn: sa.Connection, address: str | None, now: dt.datetime) -> None:
+        if address is None:
+            return
+        locked_until = _aware(conn.execute(sa.select(self._address.c.locked_until).where(self._address.c.address == address)).scalar())
+        if locked_until is not None and locked_until > now:
+            raise LoginLocked(int((locked_until - now).total_seconds()) + 1)
+
+    def _address_failure(self, conn: sa.Connection, address: str | None, now: dt.datetime) -> bool:
+        """Count a failure from ``address`` (in a window from its first failure); whether it locks it.
+
+        A success from the address does not reset the count: a guesser holding one account of
+        their own could otherwise clear it between guesses.
+        """
+        if address is None:
+            return False
+        table, settings = self._address, self.settings
+        row = conn.execute(sa.select(table).where(table.c.address == address)).first()
+        # a new window after the last one ran out, or after a lock expired
+        fresh = row is None or row.locked_until is not None or _aware(row.window_start) <= now - settings.failure_window
+        failures, start = (1, now) if fresh else (row.failures + 1, _aware(row.window_start))
+        locked_until = now + settings.lockout if failures >= settings.max_address_failures else None
+        values = {"failures": failures, "window_start": start, "locked_until": locked_until}
+        if row is None:
+            conn.execute(sa.insert(table).values(address=address, **values))
+        else:
+            conn.execute(sa.update(table).where(table.c.address == address).values(**values))
+        return locked_until is not None
+
+    def signing_secret(self, name: str) -> str:
+        """A random key of the site, the same in every process (made the first time it is asked for)."""
+        table = self.site.platform[AUTH_SECRET]
+        query = sa.select(table.c.value).where(table.c.name == name)
+        with self.site.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        if found is not None:
+            return found
+        try:
+            with self.site.begin() as conn:
+                conn.execute(sa.insert(table).values(name=name, value=secrets.token_hex(32)))
+        except sa.exc.IntegrityError:
+            pass  # another process made it first: theirs is the one
+        with self.site.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
 
     def _check_lock(self, conn: sa.Connection, key: str, now: dt.datetime) -> None:
         locked_until = conn.execute(sa.select(self._throttle.c.locked_until).where(self._throttle.c.username == key)).scalar()

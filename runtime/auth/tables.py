@@ -1,4 +1,5 @@
-"""The sign-in platform tables: credentials, sessions, API tokens and failed-login counters.
+"""The sign-in platform tables: credentials, sessions, API tokens, failed-login counters (per
+username and per client address), known sign-in devices and the site's signing keys.
 
 Listed in ``runtime.schema.PLATFORM_TABLE_MODULES``; created with the site, or when a site made
 before them first opens. User ids are not foreign keys to the ``user`` object's table: that table
@@ -15,6 +16,9 @@ CREDENTIAL = "tessera_credential"
 SESSION = "tessera_session"
 API_TOKEN = "tessera_api_token"
 LOGIN_THROTTLE = "tessera_login_throttle"
+LOGIN_ADDRESS = "tessera_login_address"
+LOGIN_DEVICE = "tessera_login_device"
+AUTH_SECRET = "tessera_auth_secret"
 
 _HASH = sa.String(64)  # hex SHA-256
 
@@ -56,4 +60,33 @@ def build_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("last_failure_at", UtcDateTime(), nullable=False),
         sa.Column("locked_until", UtcDateTime(), nullable=True),
     )
-    return {CREDENTIAL: credential, SESSION: session, API_TOKEN: token, LOGIN_THROTTLE: throttle}
+    address = sa.Table(
+        LOGIN_ADDRESS,
+        metadata,
+        # failures from one client address, whatever usernames they tried (guessing across accounts)
+        sa.Column("address", sa.String(64), primary_key=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("window_start", UtcDateTime(), nullable=False),
+        sa.Column("locked_until", UtcDateTime(), nullable=True),
+    )
+    device = sa.Table(
+        LOGIN_DEVICE,
+        metadata,
+        # a browser that signed in as a username before: a lock on that username does not apply to it
+        sa.Column("token_hash", _HASH, primary_key=True),
+        sa.Column("username", sa.String(150), nullable=False, index=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+    )
+    secret = sa.Table(
+        AUTH_SECRET,
+        metadata,
+        # random keys shared by every process of the site (signing the login form's CSRF token)
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(128), nullable=False),
+    )
+    return {
+        CREDENTIAL: credential, SESSION: session, API_TOKEN: token, LOGIN_THROTTLE: throttle,
+        LOGIN_ADDRESS: address, LOGIN_DEVICE: device, AUTH_SECRET: secret,
+    }

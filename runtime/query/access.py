@@ -27,7 +27,10 @@ class AccessPolicy(Protocol):
 
     A policy that derives tables from records (the security layer's org closures) may also
     define ``after_write(connection, object_name)``: the record service calls it at the end of
-    every write's transaction, before the commit, so what it derives is never out of step.
+    every write's transaction, before the commit, so what it derives is never out of step. It
+    may define ``refused_assignments(connection, actor, object_name, records)`` too: per record
+    index, the fields set to a value outside the actor's scope (an owner they may not hand
+    records to); the record service refuses those writes with ``field_forbidden``.
     """
 
     def predicate(self, actor: Actor, object_name: str, table: sa.FromClause, operation: Operation) -> sa.ColumnElement[bool] | None:

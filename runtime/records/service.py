@@ -378,6 +378,7 @@ class RecordService:
             if single:
                 raise RecordValidationError(failures[0], object_name=model.name)
             raise BulkRecordError(failures, object_name=model.name)
+        self._check_assignments(ctx, model, records, single=single)
 
         for rollup in model.rollups:  # no children yet
             zero = Decimal(0) if rollup.function in ("count", "sum") else None
@@ -467,6 +468,19 @@ class RecordService:
         if refused:
             raise RecordPermissionError([field_error(name, "field_forbidden") for name in refused], object_name=model.name)
 
+    def _check_assignments(self, ctx: WriteContext, model: m.ObjectModel, records: Sequence[Mapping[str, Any]], *, single: bool) -> None:
+        """Refuse an owner (or master) outside the actor's scope: a partner may not hand records
+        to an administrator. The policy asks nothing when the owner is the actor."""
+        refused_assignments = getattr(self.reader.access, "refused_assignments", None)
+        if refused_assignments is None or ctx.actor.system:
+            return
+        refused = refused_assignments(ctx.connection, ctx.actor, model.name, records)
+        if not refused:
+            return
+        if single:
+            raise RecordPermissionError([field_error(name, "field_forbidden") for name in refused[0]], object_name=model.name)
+        raise BulkRecordError({index: [field_error(name, "field_forbidden") for name in names] for index, names in refused.items()}, object_name=model.name)
+
     def _written(self, ctx: WriteContext, actor: Actor, object_name: str, record_id: str) -> dict[str, Any]:
         """The record written, as the actor now sees it; only its id and version when the write took
         it out of the actor's reach (given to another owner), so the caller still learns its id."""
@@ -546,6 +560,7 @@ class RecordService:
                 errors += self._unique_errors(ctx, model, [changes], [record_id]).get(0, [])
             if errors:
                 raise RecordValidationError(errors, object_name=model.name)
+            self._check_assignments(ctx, model, [changes], single=True)
             if changes:
                 table = ctx.table(model.name)
                 row = self.mapper(model.name).to_row(changes)

@@ -16,9 +16,10 @@ each grant's condition on its own against one record to say which ones hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 import formula
 from metadata.models import SYSTEM_FIELD_NAMES
+from runtime.auth.users import revoke_inactive
 from runtime.errors import QueryError
 from runtime.query import filters as f
 from runtime.query.compiler import SelectScope, compile_filter
@@ -46,6 +48,8 @@ ALWAYS_READABLE = frozenset(SYSTEM_FIELD_NAMES)
 #: table rather than through the indexes of each grant: with N rows and a share f of them
 #: reachable, walking costs about 50/f rows and the index plan f·N, even at f ≈ √(50/N) (2% at 100k)
 BROAD_SHARE = 0.02
+#: an assignment condition no value meets (a "self" scope reaches only the actor)
+_NOBODY = object()
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ class SecurityPolicy:
         if object_name in (org.USER, org.DEPARTMENT):
             org.refresh(connection, self.site)
             self.invalidate()
+        if object_name == org.USER:
+            # whichever path disabled a user (a form, an import), their sessions and tokens end with it
+            revoke_inactive(connection, self.site, dt.datetime.now(dt.timezone.utc))
 
     # -- profiles: objects and fields ------------------------------------------------------
 
@@ -446,6 +453,81 @@ class SecurityPolicy:
         typed = f.parse_filter(self._models, rule.object, rule.filter, today=actor.today(zone), zone=zone)
         condition = compile_filter(scope, typed, dialect)
         return sa.true() if condition is None else condition
+
+    # -- assignments: the references a write may set -------------------------------------
+
+    def refused_assignments(
+        self, connection: sa.Connection, actor: Actor, object_name: str, records: Sequence[Mapping[str, Any]]
+    ) -> dict[int, list[str]]:
+        """Per record index, the fields set to a value outside the actor's scope (none: {}).
+
+        Setting a reference that grants access hands a record to someone, so it is held to the
+        scope that governs handing over: ``owner`` must be the actor or a user their transfer
+        scope and modify scope both reach (a transfer is an edit too); a master-detail field of an
+        object without an owner must point at a master the actor may edit (the detail goes with
+        its master). Lookups the security model reads (inherited teams) already have to be
+        readable, like every reference. ``records`` hold only what the write sets (on an update,
+        the changed fields). One query at most, none when every value is the actor or open.
+        """
+        if actor.system:
+            return {}
+        principal = self.principal(actor)
+        if principal is None or not principal.active or principal.admin:
+            return {}  # an inactive user is refused before any write; an administrator reaches all
+        checks = self._assignment_checks(principal, actor, object_name)
+        refused: dict[int, list[str]] = {}
+        arms = []
+        for field_name, target, condition in checks:
+            wanted = {
+                value
+                for record in records
+                if isinstance(value := record.get(field_name), str) and value and not (field_name == "owner" and value == principal.user_id)
+            }
+            if not wanted or condition is None:
+                continue
+            if condition is _NOBODY:
+                continue  # refused below without asking the database
+            arms.append(
+                sa.select(sa.literal(field_name).label("field"), target.c.id.label("id")).where(target.c.id.in_(sorted(wanted)), condition)
+            )
+        allowed: set[tuple[str, str]] = set()
+        if arms:
+            statement = arms[0] if len(arms) == 1 else sa.union_all(*arms)
+            allowed = {(row.field, row.id) for row in connection.execute(statement)}
+        for field_name, _, condition in checks:
+            if condition is None:
+                continue
+            for index, record in enumerate(records):
+                value = record.get(field_name)
+                if not isinstance(value, str) or not value or (field_name == "owner" and value == principal.user_id):
+                    continue
+                if condition is _NOBODY or (field_name, value) not in allowed:
+                    refused.setdefault(index, []).append(field_name)
+        return refused
+
+    def _assignment_checks(self, principal: pr.Principal, actor: Actor, object_name: str) -> list[tuple[str, sa.Table, Any]]:
+        """(field, target table, condition over the target: None for anything, _NOBODY for nothing)."""
+        definition = self.site.registry.objects[object_name]
+        checks: list[tuple[str, sa.Table, Any]] = []
+        if definition.features.owner:
+            user = self.site.tables[org.USER]
+            parts = []
+            for operation in ("transfer", "edit"):
+                scopes = self._scope_grants(principal, object_name, user, operation, owner=user.c.id)
+                if not scopes:
+                    parts.append(_NOBODY)  # a "self" scope: only the actor
+                elif all(grant.condition is not None for grant in scopes):
+                    parts.append(sa.or_(*(grant.condition for grant in scopes)))
+            if any(part is _NOBODY for part in parts):
+                checks.append(("owner", user, _NOBODY))
+            else:
+                checks.append(("owner", user, sa.and_(*parts) if parts else None))
+            return checks
+        for field in definition.fields:
+            if field.type == "master_detail":
+                target = self.site.tables[field.targets[0]]
+                checks.append((field.api_name, target, self.predicate(actor, field.targets[0], target, "edit")))
+        return checks
 
     # -- explain ---------------------------------------------------------------------------
 

@@ -40,3 +40,13 @@ def test_mistakes_are_reported_plainly(cli_url, tmp_path):
     assert bad_filter.exit_code == 1 and "not valid JSON" in bad_filter.output
     unknown_field = runner.invoke(app, ["export", "account", "--filter", '{"nope": 1}', "--db", cli_url])
     assert unknown_field.exit_code == 1 and "nope" in unknown_field.output
+
+
+def test_export_neutralises_formula_cells_and_raw_keeps_them(cli_url, tmp_path):
+    assert runner.invoke(app, ["db", "init", "--db", cli_url]).exit_code == 0
+    source = tmp_path / "accounts.csv"
+    source.write_bytes("name,industry,employees\r\n+cmd|calc,mining,77\r\n".encode())
+    assert runner.invoke(app, ["import", "account", str(source), "--db", cli_url]).exit_code == 0
+    arguments = ["export", "account", "--fields", "name", "--filter", '{"employees": 77}', "--db", cli_url]
+    assert runner.invoke(app, arguments).stdout_bytes == "\ufeffname\r\n'+cmd|calc\r\n".encode()
+    assert runner.invoke(app, [*arguments, "--raw"]).stdout_bytes == "\ufeffname\r\n+cmd|calc\r\n".encode()

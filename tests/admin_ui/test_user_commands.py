@@ -35,8 +35,18 @@ def test_create_sign_in_change_password_and_disable(cli_url):
         assert changed.exit_code == 0, changed.output
         assert auth.session(session.secret) is None and auth.authenticate("lin", "pw-2") == user_id
 
+        # the last active administrator is not disabled: nobody could sign in to undo it
+        last = runner.invoke(app, ["user", "disable", "lin", "--db", cli_url])
+        assert last.exit_code == 1 and "last active administrator" in last.output and "Traceback" not in last.output
+        assert auth.authenticate("lin", "pw-2") == user_id
+        token = auth.issue_token(user_id)
+        assert runner.invoke(app, ["user", "create", "mo", "--password", "pw", "--admin", "--db", cli_url]).exit_code == 0
         disabled = runner.invoke(app, ["user", "disable", "lin", "--db", cli_url])
         assert disabled.exit_code == 0, disabled.output
+        # enabled again, the user signs in afresh: the token of before stays revoked
+        RecordService(site).update(SYSTEM, "user", user_id, {"active": True})
+        assert auth.token_user(token.secret) is None
+        assert runner.invoke(app, ["user", "disable", "lin", "--db", cli_url]).exit_code == 0
         try:
             auth.authenticate("lin", "pw-2")
         except InvalidCredentials:
@@ -130,5 +140,31 @@ def test_assign_set_and_show_place_a_user_in_the_org(cli_url):
     try:
         assert RecordService(site).get(SYSTEM, "user", cy)["rank"] == 3
         assert RecordService(site).get(SYSTEM, "user", bo)["rank"] is None
+    finally:
+        site.dispose()
+
+
+def test_unlock_clears_a_username_lock(cli_url):
+    from runtime.auth import LoginLocked
+
+    assert runner.invoke(app, ["user", "create", "ida", "--password", "pw-1", "--db", cli_url]).exit_code == 0
+    site = open_site(cli_url)
+    try:
+        auth = Authenticator(site)
+        for _ in range(auth.settings.max_failures):
+            try:
+                auth.authenticate("ida", "wrong")
+            except (InvalidCredentials, LoginLocked):
+                pass
+        try:
+            auth.authenticate("ida", "pw-1")
+        except LoginLocked:
+            pass
+        else:
+            raise AssertionError("the username was not locked")
+        unlocked = runner.invoke(app, ["user", "unlock", "ida", "--db", cli_url])
+        assert unlocked.exit_code == 0 and "unlocked ida" in unlocked.stdout
+        assert auth.authenticate("ida", "pw-1")
+        assert "was not locked" in runner.invoke(app, ["user", "unlock", "ida", "--db", cli_url]).stdout
     finally:
         site.dispose()

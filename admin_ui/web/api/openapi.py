@@ -167,7 +167,10 @@ def _object_paths(services, name: str) -> dict[str, Any]:
         f"/api/v1/objects/{name}/export": {
             "get": {
                 "tags": [tag], "operationId": f"export_{name}", "summary": f"Export {label.en} records as CSV",
-                "parameters": [list_params[0], list_params[2]],
+                "parameters": [list_params[0], list_params[2], {
+                    "name": "raw", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+                    "description": "Values verbatim; by default a cell starting with = + - @ (a spreadsheet formula) gets a leading '.",
+                }],
                 "responses": {"200": {"description": "CSV, UTF-8 with BOM, CRLF line ends", "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(400, 401, 403, 404)},
             },
         },
@@ -277,6 +280,20 @@ def build_document(services) -> dict[str, Any]:
                     {"name": "user", "in": "query", "required": True, "description": "User id or username", "schema": {"type": "string"}},
                 ],
                 "responses": {"200": _json({"type": "object"}, "The explanation"), **_errors(400, 401, 403, 404)},
+            },
+        },
+        "/api/v1/users/{id}/disable": {
+            "post": {
+                "tags": ["users"], "operationId": "disable_user", "summary": "Disable a user and end their sessions and tokens",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}}],
+                "responses": {"200": _json({"type": "object"}, "The user record"), **_errors(401, 403, 404, 422)},
+            },
+        },
+        "/api/v1/users/{id}/unlock": {
+            "post": {
+                "tags": ["users"], "operationId": "unlock_user", "summary": "Clear a user's failed sign-in lock (administrators)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}}],
+                "responses": {"204": {"description": "Unlocked"}, **_errors(401, 403, 404)},
             },
         },
     }

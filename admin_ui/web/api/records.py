@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from admin_ui.web.api.context import JsonTooDeep, endpoint, json_body, load_json, require_user, services_of, too_deep, unknown_object
 from admin_ui.web.responses import JSONResponse, error, error_response
+from runtime.auth.users import USER_OBJECT, disable_user
 from runtime.errors import QueryError, RecordError
 from runtime.records.messages import field_error
 
@@ -143,10 +144,13 @@ def update_record(request: Request) -> Response:
     body = json_body(request)
     if isinstance(body, Response):
         return body
+    name, record_id = request.path_params["object"], request.path_params["id"]
     try:
-        record = services_of(request).records.update(
-            request.state.actor, request.path_params["object"], request.path_params["id"], body, version=version
-        )
+        if name == USER_OBJECT and isinstance(body, dict) and body.get("active") is False:
+            # disabling ends the user's sessions and tokens: the one path the CLI and setup share
+            record = disable_user(services_of(request).records, request.state.actor, record_id, values=body, version=version)
+        else:
+            record = services_of(request).records.update(request.state.actor, name, record_id, body, version=version)
     except RecordError as problem:
         return error_response(problem, request.state.language, if_match=version is not None)
     return JSONResponse(record, headers=_etag(record))

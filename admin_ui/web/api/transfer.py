@@ -70,7 +70,11 @@ def export_records(request: Request) -> Response:
         return query
     name = request.path_params["object"]
     headers = "label" if request.query_params.get("headers") == "label" else "api_name"
-    chunks = export_csv(services_of(request).records, request.state.actor, name, filter=query.get("filter"), fields=query.get("fields"), headers=headers)
+    # formula-like cells are neutralised for spreadsheets unless the caller asks for the values verbatim
+    raw = request.query_params.get("raw", "").lower() in _TRUE
+    chunks = export_csv(
+        services_of(request).records, request.state.actor, name, filter=query.get("filter"), fields=query.get("fields"), headers=headers, raw=raw
+    )
     return StreamingResponse(
         chunks,
         media_type="text/csv; charset=utf-8",

@@ -84,15 +84,25 @@ def test_explain_through_the_api_names_the_grant(client, team):
     assert client.get(f"/api/v1/access/account/{mine['id']}/explain", params={"user": rep["username"]}, headers=rep_headers).status_code == 403
 
 
-def test_writing_a_record_out_of_ones_own_reach_still_answers_with_its_id(client, team):
-    """Found by schemathesis: a rep giving a record to someone else got a 500 (create) or null (patch)."""
-    rep_headers = team["rep"][1]
-    given = client.post(
-        "/api/v1/objects/account/records", json={"name": "Given Away", "industry": "mining", "owner": team["other"][0]["id"]}, headers=rep_headers
-    )
-    assert given.status_code == 201, given.text
-    assert given.json()["id"] and given.json()["version"] == 1
-    assert client.get(f"/api/v1/objects/account/records/{given.json()['id']}", headers=rep_headers).status_code == 404
+def test_the_owner_given_must_be_within_the_callers_transfer_scope(client, team, make_user, bearer):
+    """A rep (or a partner) could create records owned by the administrator or hand theirs to a peer."""
+    rep_headers, other = team["rep"][1], team["other"][0]
+    for owner in (other["id"], team["admin"][0]["id"]):
+        given = client.post("/api/v1/objects/account/records", json={"name": "Given Away", "industry": "mining", "owner": owner}, headers=rep_headers)
+        assert given.status_code == 403, given.text
+        assert [(error["field"], error["code"]) for error in given.json()["errors"]] == [("owner", "field_forbidden")]
     mine = _create(client, rep_headers, "Handed Over")
-    handed = client.patch(f"/api/v1/objects/account/records/{mine['id']}", json={"owner": team["other"][0]["id"]}, headers=rep_headers)
-    assert handed.status_code == 200 and handed.json() == {"id": mine["id"], "version": 2}
+    url = f"/api/v1/objects/account/records/{mine['id']}"
+    handed = client.patch(url, json={"owner": other["id"]}, headers=rep_headers)
+    assert handed.status_code == 403 and handed.json()["errors"][0]["field"] == "owner"
+    assert client.get(url, headers=rep_headers).json()["version"] == 1
+    # the manager moves it between the people reporting to them
+    peer = make_user(roles=["standard_user"], profiles=["sales_rep"], manager=team["manager"][0]["id"])
+    moved = client.patch(url, json={"owner": peer["id"]}, headers=team["manager"][1])
+    assert moved.status_code == 200 and moved.json()["owner"] == peer["id"]
+    partner = make_user(roles=["partner_user"], profiles=["partner_sales"], user_kind="partner")
+    refused = client.post(
+        "/api/v1/objects/account/records", json={"name": "Partner's", "industry": "mining", "owner": team["admin"][0]["id"]},
+        headers=bearer(client, partner["username"]),
+    )
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "owner"

@@ -72,3 +72,13 @@ def test_export_refuses_a_field_the_caller_may_not_read_naming_it(client, make_u
     assert refused.json()["errors"] == [{"field": "credit_limit", "code": "unknown_field", "message": "Unknown field 'credit_limit'."}]
     allowed = client.get("/api/v1/objects/account/export", params={"fields": "name,parent_account.name"}, headers=headers)
     assert allowed.status_code == 200 and allowed.text.splitlines()[0] == "\ufeffname,parent_account.name", allowed.text
+
+
+def test_export_neutralises_formula_cells_unless_raw_is_asked_for(client, headers):
+    body = '\ufeffname,industry,employees\r\n"=HYPERLINK(""http://x.example"")",mining,4401\r\n@SUM(A1),mining,4401\r\n'.encode()
+    assert client.post("/api/v1/objects/account/import", content=body, headers={**headers, "Content-Type": "text/csv"}).status_code == 200
+    params = {"filter": json.dumps({"employees": 4401}), "fields": "name"}
+    safe = client.get("/api/v1/objects/account/export", params=params, headers=headers)
+    assert sorted(safe.content.decode("utf-8-sig").splitlines()[1:]) == sorted(["'@SUM(A1)", '"\'=HYPERLINK(""http://x.example"")"'])
+    raw = client.get("/api/v1/objects/account/export", params={**params, "raw": "true"}, headers=headers)
+    assert sorted(raw.content.decode("utf-8-sig").splitlines()[1:]) == sorted(["@SUM(A1)", '"=HYPERLINK(""http://x.example"")"'])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runtime.auth import AuthSettings
 from runtime.records.context import SYSTEM
 
 
@@ -13,11 +14,12 @@ def test_login_page_renders_escaped_and_in_the_requested_language(client):
     assert "<script>alert(1)" not in hostile.text
 
 
-def test_login_sets_an_httponly_lax_cookie_and_logout_revokes_it(client, make_user, sign_in, services):
+def test_login_sets_an_httponly_lax_cookie_and_logout_revokes_it(client, make_user, sign_in, services, login_token):
     user = make_user()
-    response = client.post("/login", data={"username": user["username"], "password": "correct horse", "next": "/api/v1/objects"}, follow_redirects=False)
+    fields = {"username": user["username"], "password": "correct horse", "next": "/api/v1/objects", "csrftoken": login_token(client)}
+    response = client.post("/login", data=fields, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/api/v1/objects"
-    cookie = response.headers["set-cookie"]
+    cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("tessera_session="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     secret = client.cookies["tessera_session"]
     me = client.get("/api/v1/auth/me").json()
@@ -32,12 +34,13 @@ def test_login_sets_an_httponly_lax_cookie_and_logout_revokes_it(client, make_us
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
-def test_wrong_password_and_open_redirects_are_refused(client, make_user):
+def test_wrong_password_and_open_redirects_are_refused(client, make_user, login_token):
     user = make_user()
-    bad = client.post("/login", data={"username": user["username"], "password": "nope"})
+    bad = client.post("/login", data={"username": user["username"], "password": "nope", "csrftoken": login_token(client)})
     assert bad.status_code == 401 and "incorrect" in bad.text
     redirected = client.post(
-        "/login", data={"username": user["username"], "password": "correct horse", "next": "//evil.example/"}, follow_redirects=False
+        "/login", data={"username": user["username"], "password": "correct horse", "next": "//evil.example/", "csrftoken": login_token(client)},
+        follow_redirects=False,
     )
     assert redirected.headers["location"] == "/"
 
@@ -198,3 +201,70 @@ def test_a_user_object_with_formula_fields_is_read_every_time():
     for services in (plain, plain, computed, computed):
         assert _user(services, "u1", 3, None) == {"id": "u1", "version": 3}
     assert reads == ["u1", "u1", "u1"]  # the plain object's record once, the computed one each time
+
+
+def test_the_login_form_carries_a_csrf_token_and_a_post_without_it_is_refused(client, client_for, app, make_user, login_token, services):
+    """Login CSRF: another site must not sign a visitor's browser in to an account of its choosing."""
+    user = make_user()
+    page = client.get("/login")
+    assert 'name="csrftoken"' in page.text and "csrftoken=" in page.headers["set-cookie"]
+    attempt = {"username": user["username"], "password": "correct horse", "next": "/api/v1/auth/me"}
+    for fields in (attempt, {**attempt, "csrftoken": "forged"}):
+        refused = client.post("/login", data=fields, follow_redirects=False)
+        assert refused.status_code == 403 and "expired" in refused.text and 'name="csrftoken"' in refused.text
+        assert "tessera_session" not in client.cookies
+    # a cross-site form carries the field it copied, but never the visitor's cookie
+    stranger = client_for(app)
+    assert stranger.post("/login", data={**attempt, "csrftoken": login_token(client)}, follow_redirects=False).status_code == 403
+    signed = client.post("/login", data={**attempt, "csrftoken": login_token(client)}, follow_redirects=False)
+    assert signed.status_code == 303 and client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_a_browser_that_signed_in_before_is_not_held_by_a_lock_and_an_admin_unlocks(client, client_for, app, make_user, login_token, bearer):
+    user = make_user()
+    attempt = {"username": user["username"], "password": "correct horse", "next": "/api/v1/auth/me"}
+    assert client.post("/login", data={**attempt, "csrftoken": login_token(client)}, follow_redirects=False).status_code == 303
+    assert client.cookies.get("tessera_session_device")
+    client.post("/logout", data={"csrf_token": client.get("/api/v1/auth/me").json()["csrf_token"]})
+    guesser = client_for(app)
+    for _ in range(3):  # someone else locks the username
+        guesser.post("/api/v1/auth/token", json={"username": user["username"], "password": "wrong"})
+    stranger = client_for(app)
+    locked = stranger.post("/login", data={**attempt, "csrftoken": login_token(stranger)}, follow_redirects=False)
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    # the owner's browser still signs in, and that clears the lock
+    assert client.post("/login", data={**attempt, "csrftoken": login_token(client)}, follow_redirects=False).status_code == 303
+    assert guesser.post("/api/v1/auth/token", json={"username": user["username"], "password": "correct horse"}).status_code == 200
+    # an administrator clears a lock through the API
+    for _ in range(3):
+        guesser.post("/api/v1/auth/token", json={"username": user["username"], "password": "wrong"})
+    admin = make_user(admin=True)
+    rep = make_user()
+    url = f"/api/v1/users/{user['id']}/unlock"
+    assert guesser.post(url, headers=bearer(guesser, rep["username"])).status_code == 403
+    assert guesser.post(url, headers=bearer(guesser, admin["username"])).status_code == 204
+    assert guesser.post("/api/v1/auth/token", json={"username": user["username"], "password": "correct horse"}).status_code == 200
+
+
+def test_one_address_guessing_across_usernames_is_throttled(web_site, fast_auth, make_user, login_token):
+    """100 usernames × 1 guess each went through: the client address has a limit of its own."""
+    import uuid
+
+    from starlette.testclient import TestClient
+
+    from admin_ui.web.app import create_app
+    from admin_ui.web.settings import Settings
+
+    app = create_app(Settings(auth=AuthSettings(**{**fast_auth.__dict__, "max_address_failures": 5})), site=web_site)
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    user = make_user()
+    with TestClient(app, client=(address, 4000)) as limited, TestClient(app, client=("192.0.2.1", 4000)) as elsewhere:
+        statuses = [
+            limited.post("/api/v1/auth/token", json={"username": f"guess_{index}", "password": "123456"}).status_code for index in range(6)
+        ]
+        assert statuses == [401, 401, 401, 401, 429, 429]
+        right = {"username": user["username"], "password": "correct horse"}
+        assert limited.post("/api/v1/auth/token", json=right).status_code == 429
+        form = limited.post("/login", data={**right, "csrftoken": login_token(limited)}, follow_redirects=False)
+        assert form.status_code == 429
+        assert elsewhere.post("/api/v1/auth/token", json=right).status_code == 200

@@ -112,3 +112,81 @@ def test_disabled_users_cannot_sign_in_and_their_grants_stop_working(setup):
     assert auth.session(session.secret) is None and auth.token_user(token.secret) is None
     with pytest.raises(InvalidCredentials):
         auth.authenticate("Mei", "s3cret")
+
+
+def test_guessing_across_many_usernames_from_one_address_is_throttled(setup):
+    """100 usernames × 1 guess went through unthrottled: the address has a limit of its own."""
+    site, auth, clock, records, user = setup
+    limited = Authenticator(site, AuthSettings(**{**SETTINGS.__dict__, "max_address_failures": 5}), clock=clock)
+    for index in range(4):
+        with pytest.raises(InvalidCredentials):
+            limited.authenticate(f"someone{index}", "guess", address="203.0.113.9")
+    with pytest.raises(LoginLocked):
+        limited.authenticate("someone4", "guess", address="203.0.113.9")
+    # now even the right password waits, from that address only
+    with pytest.raises(LoginLocked):
+        limited.authenticate("Mei", "s3cret", address="203.0.113.9")
+    assert limited.authenticate("Mei", "s3cret", address="198.51.100.7") == user["id"]
+    clock.now += SETTINGS.lockout + dt.timedelta(seconds=1)
+    assert limited.authenticate("Mei", "s3cret", address="203.0.113.9") == user["id"]
+
+
+def test_a_username_lock_expires_and_an_admin_can_clear_it(setup):
+    site, auth, clock, records, user = setup
+    for _ in range(SETTINGS.max_failures):
+        with pytest.raises((InvalidCredentials, LoginLocked)):
+            auth.authenticate("Mei", "bad")
+    with pytest.raises(LoginLocked):
+        auth.authenticate("Mei", "s3cret")
+    clock.now += SETTINGS.lockout + dt.timedelta(seconds=1)
+    assert auth.authenticate("Mei", "s3cret") == user["id"]
+    for _ in range(SETTINGS.max_failures):
+        with pytest.raises((InvalidCredentials, LoginLocked)):
+            auth.authenticate("Mei", "bad")
+    assert auth.unlock(" MEI ") is True
+    assert auth.authenticate("Mei", "s3cret") == user["id"]
+    assert auth.unlock("Mei") is False
+
+
+def test_a_known_device_is_not_held_by_the_lock_and_clears_it(setup):
+    site, auth, clock, records, user = setup
+    device = auth.remember_device("Mei").secret
+    for _ in range(SETTINGS.max_failures):  # someone else guessing locks the username
+        with pytest.raises((InvalidCredentials, LoginLocked)):
+            auth.authenticate("Mei", "bad", address="203.0.113.9")
+    with pytest.raises(LoginLocked):
+        auth.authenticate("Mei", "s3cret")
+    with pytest.raises(LoginLocked):
+        auth.authenticate("Mei", "s3cret", device="forged")
+    # the owner's browser signs in, and its success clears the lock for everyone
+    assert auth.authenticate("Mei", "s3cret", device=device) == user["id"]
+    assert auth.authenticate("Mei", "s3cret") == user["id"]
+    # a device is known for its own username only
+    other = records.create(SYSTEM, "user", {"username": "kai", "name": "Kai"})
+    auth.set_password(other["id"], "pw")
+    for _ in range(SETTINGS.max_failures):
+        with pytest.raises((InvalidCredentials, LoginLocked)):
+            auth.authenticate("kai", "bad")
+    with pytest.raises(LoginLocked):
+        auth.authenticate("kai", "pw", device=device)
+
+
+def test_guesses_through_a_known_device_wear_it_out(setup):
+    site, auth, clock, records, user = setup
+    device = auth.remember_device("Mei").secret
+    for _ in range(SETTINGS.max_failures):
+        with pytest.raises(InvalidCredentials):  # the device is not locked out by the username lock...
+            auth.authenticate("Mei", "bad", device=device)
+    # ...but after as many failures it is no longer known, and the username lock holds it back
+    for _ in range(SETTINGS.max_failures):
+        with pytest.raises((InvalidCredentials, LoginLocked)):
+            auth.authenticate("Mei", "bad", device=device)
+    with pytest.raises(LoginLocked):
+        auth.authenticate("Mei", "s3cret", device=device)
+
+
+def test_signing_secrets_are_shared_by_every_process_of_a_site(setup):
+    site, auth, clock, records, user = setup
+    first = auth.signing_secret("login_csrf")
+    assert len(first) == 64 and Authenticator(site, SETTINGS).signing_secret("login_csrf") == first
+    assert auth.signing_secret("other") != first

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
+from decimal import Decimal
 
 import pytest
 
@@ -11,7 +14,7 @@ from runtime.records.context import SYSTEM, Actor
 from runtime.records.service import RecordService
 from runtime.site import init_site
 from runtime.transfer import CsvImportError, export_csv, import_csv
-from runtime.transfer.exporter import BOM
+from runtime.transfer.exporter import BOM, safe_cell
 
 
 class NoCreditLimit:
@@ -120,3 +123,22 @@ def test_export_refuses_a_hidden_field_by_name_and_exports_reference_paths(engin
         assert labelled.splitlines()[0].endswith(",created_by.username")  # a system field has no label of its own
     finally:
         site.dispose()
+
+
+FORMULA_NAMES = ["=HYPERLINK(\"http://x.example\",\"click\")", "+cmd|' /C calc'!A0", "@SUM(A1:A2)", "-2+3", "\tTabbed", "\rReturned", "Plain = fine"]
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(records):
+    """OWASP CSV injection: a value starting with = + - @ tab or CR gets a leading ' (numbers stay numbers)."""
+    for index, name in enumerate(FORMULA_NAMES):
+        records.create(SYSTEM, "account", {"name": name, "industry": "mining", "employees": 900 + index})
+    query = {"fields": ["name", "employees"], "filter": {"employees": {"gte": 900}}}
+    rows = list(csv.reader(io.StringIO("".join(export_csv(records, SYSTEM, "account", **query)).removeprefix("\ufeff"))))
+    assert sorted(row[0] for row in rows[1:]) == sorted(
+        name if name == "Plain = fine" else "'" + name for name in FORMULA_NAMES
+    )
+    assert {row[1] for row in rows[1:]} == {str(900 + index) for index in range(len(FORMULA_NAMES))}
+    # a negative number is not a formula; the same characters as text are
+    assert (safe_cell(Decimal("-12.50")), safe_cell(-3), safe_cell("-3"), safe_cell(None)) == ("-12.50", "-3", "'-3", "")
+    raw = list(csv.reader(io.StringIO("".join(export_csv(records, SYSTEM, "account", raw=True, **query)).removeprefix("\ufeff"))))
+    assert sorted(row[0] for row in raw[1:]) == sorted(FORMULA_NAMES)

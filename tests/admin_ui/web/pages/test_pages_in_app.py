@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 
 import pytest
@@ -37,7 +38,8 @@ def signed_in(app, username: str, *, admin: bool) -> TestClient:
     if admin:
         assign(services.site, user["id"], roles=[ADMINISTRATOR], profiles=[ADMINISTRATOR])
     client = TestClient(app, headers={"Accept-Language": "en"})
-    response = client.post("/login", data={"username": username, "password": "pass phrase 1", "next": "/app"}, follow_redirects=False)
+    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(1)  # the login form's CSRF token
+    response = client.post("/login", data={"username": username, "password": "pass phrase 1", "next": "/app", "csrftoken": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return client
 
