@@ -340,7 +340,8 @@ class RecordService:
         The write itself is one statement that checks the references, inserts the row and returns
         it (``INSERT … SELECT … WHERE EXISTS … RETURNING``): a create costs the database no
         separate reference check and, where the returned row is the record the actor reads (see
-        :meth:`RecordReader.returned`), no read-back.
+        :meth:`RecordReader.returned`), no read-back. On PostgreSQL the history row goes in the
+        same statement (a data-modifying WITH), so a create is BEGIN, one statement, COMMIT.
         """
         model = self.model(object_name)
         self._authorise(actor, model, "create", values)
@@ -348,14 +349,16 @@ class RecordService:
             record = self._prepare(ctx, model, [values], single=True, references=False)[0]
             returned = self.reader.returned(actor, model.name)
             returning = returned[0] if returned is not None else ()
-            row = self._insert_one(ctx, model, record, returning)
+            # SQLite has no INSERT inside WITH; its statements cost no round trip anyway
+            logged = history.event_rows(ctx, model, [record["id"]], history.CREATED) if ctx.dialect == "postgresql" else []
+            row = self._insert_one(ctx, model, record, returning, logged=logged[0] if logged else None)
             if row is None:  # a reference the INSERT's condition refused: say which, as the check would
                 errors = relations.check_references(ctx, model, [record]).get(0)
                 if errors:
                     raise RecordValidationError(errors, object_name=model.name)
                 # the references changed under us and hold now (just checked): insert unconditionally
-                row = self._insert_one(ctx, model, record, returning, checked=True)
-            self._created(ctx, model, [record])
+                row = self._insert_one(ctx, model, record, returning, logged=logged[0] if logged else None, checked=True)
+            self._created(ctx, model, [record], logged=bool(logged))
             if returned is not None:
                 return returned[1](ctx.connection, row)
             return self._written(ctx, actor, object_name, record["id"])
@@ -420,32 +423,46 @@ class RecordService:
             record.update(created_by=user, updated_by=user, created_at=now, updated_at=now, version=1, deleted_at=None)
         return records
 
-    def _created(self, ctx: WriteContext, model: m.ObjectModel, records: list[dict[str, Any]]) -> None:
-        """What follows the INSERT of new records: their history rows and the parents' roll-ups."""
-        history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
+    def _created(self, ctx: WriteContext, model: m.ObjectModel, records: list[dict[str, Any]], *, logged: bool = False) -> None:
+        """What follows the INSERT of new records: their history rows (unless the INSERT wrote
+        them: ``logged``) and the parents' roll-ups."""
+        if not logged:
+            history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
             rollups.refresh(ctx, rollups.parents_of(model, records))
 
     def _insert_one(
-        self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], returning: Sequence[sa.ColumnElement], *, checked: bool = False
+        self,
+        ctx: WriteContext,
+        model: m.ObjectModel,
+        record: dict[str, Any],
+        returning: Sequence[sa.ColumnElement],
+        *,
+        logged: Mapping[str, Any] | None = None,
+        checked: bool = False,
     ) -> Sequence[Any] | None:
         """INSERT one record if its references hold (``checked``: already known to), in one
-        statement; the RETURNING row (the id when nothing else is asked back: the one answer
-        every driver gives to say a row went in), or None when a reference refused it."""
+        statement, with its history row ``logged`` if given; the RETURNING row (the id when
+        nothing else is asked back: the one answer every driver gives to say a row went in), or
+        None when a reference refused it (then nothing is written)."""
         row = self.mapper(model.name).to_row(record)
         references = () if checked else tuple(name for name in self._reference_fields(model) if record.get(name))
         # the entry holds ``returning`` itself, so its id is not reused while the entry lives
-        key = (model.name, tuple(row), references, id(returning))
+        history_keys = tuple(logged) if logged is not None else None
+        key = (model.name, tuple(row), references, id(returning), history_keys)
         cached = self._inserts.get(key)
         if cached is not None and cached[0] is returning:
             statement = cached[1]
         else:
-            statement, reusable = self._insert_statement(ctx, model, tuple(row), references, returning)
+            statement, reusable = self._insert_statement(ctx, model, tuple(row), references, returning, history_keys)
             if reusable:
                 if len(self._inserts) >= 1000:  # shapes come from the fields callers give
                     self._inserts.clear()
                 self._inserts[key] = (returning, statement)
-        return ctx.connection.execute(statement, {f"_{name}": value for name, value in row.items()}).first()
+        parameters = {f"_r_{name}": value for name, value in row.items()}
+        if logged is not None:
+            parameters.update({f"_h_{name}": value for name, value in logged.items()})
+        return ctx.connection.execute(statement, parameters).first()
 
     def _reference_fields(self, model: m.ObjectModel) -> tuple[str, ...]:
         """The references a create checks: all but those the platform fills with the actor
@@ -457,14 +474,25 @@ class RecordService:
             )
         return found
 
-    def _insert_statement(self, ctx: WriteContext, model: m.ObjectModel, columns: tuple[str, ...], references: tuple[str, ...], returning: Sequence[sa.ColumnElement]) -> tuple[sa.Insert, bool]:
+    def _insert_statement(
+        self,
+        ctx: WriteContext,
+        model: m.ObjectModel,
+        columns: tuple[str, ...],
+        references: tuple[str, ...],
+        returning: Sequence[sa.ColumnElement],
+        history_keys: tuple[str, ...] | None,
+    ) -> tuple[sa.Executable, bool]:
         """``INSERT INTO t (…) SELECT :values WHERE <each reference names a live record the actor
         may read> RETURNING …``, and whether it can be kept (no actor's predicate inside it).
+        With ``history_keys`` (PostgreSQL), ``WITH written AS (that), logged AS (INSERT INTO
+        tessera_history … SELECT :values FROM written) SELECT * FROM written``: the history row
+        goes in only if the record did.
 
-        Bind names are the column names with a leading ``_``: SQLAlchemy's own names start with
-        a letter, so they never collide."""
+        Bind names are ``_r_`` + column name (record) and ``_h_`` + column name (history):
+        SQLAlchemy's own names start with a letter, so they never collide."""
         table = ctx.table(model.name)
-        binds = {name: sa.bindparam(f"_{name}", type_=table.c[name].type) for name in columns}
+        binds = {name: sa.bindparam(f"_r_{name}", type_=table.c[name].type) for name in columns}
         conditions = []
         reusable = True
         for name in references:
@@ -482,7 +510,14 @@ class RecordService:
             conditions.append(sa.or_(*arms) if arms else sa.false())
         values = sa.select(*(binds[name] for name in columns)).where(*conditions)
         statement = sa.insert(table).from_select(list(columns), values)
-        return statement.returning(*(returning or [table.c.id])), reusable
+        statement = statement.returning(*(returning or [table.c.id]))
+        if history_keys is None:
+            return statement, reusable
+        written = statement.cte("written")
+        log = ctx.platform.history
+        values = sa.select(*(sa.bindparam(f"_h_{name}", type_=log.c[name].type) for name in history_keys)).select_from(written)
+        logged = sa.insert(log).from_select(list(history_keys), values).cte("logged")
+        return sa.select(written).add_cte(logged), reusable
 
     # -- read ------------------------------------------------------------------------------
 
