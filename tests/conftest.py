@@ -91,7 +91,10 @@ class SiteTemplates:
 
     On SQLite a template is a file and a copy a file copy. On PostgreSQL a template is a database
     of its own and a copy ``CREATE DATABASE … TEMPLATE …``, which copies the template's files in
-    the server: no statement of the install is run again.
+    the server: no statement of the install is run again. A copy's :class:`~runtime.site.Site`
+    (:meth:`site`) shares the template's registry and table objects, which describe the copy
+    exactly; reading them again from its metadata store would cost more than the copy itself.
+    A site that changes its metadata builds new ones (``Site.reload``), never edits those.
     """
 
     def __init__(self, directory: Path, server_url: str | None) -> None:
@@ -99,6 +102,7 @@ class SiteTemplates:
         self.server_url = server_url
         self.prefix = f"t_{uuid.uuid4().hex[:8]}"
         self._made: dict[tuple[str, ...] | None, str] = {}
+        self._sites: dict[tuple[str, ...] | None, object] = {}  # the template's Site, engine disposed
         # CREATE/DROP DATABASE cannot run inside a transaction
         self._admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT") if server_url else None
 
@@ -111,20 +115,40 @@ class SiteTemplates:
         (None: the shipped packages), made the first time it is asked for."""
         from runtime.site import init_site
 
-        roots = None if package_roots is None else list(package_roots)
-        key = None if roots is None else tuple(str(root) for root in roots)
+        key = self._key(package_roots)
         if key not in self._made:
+            roots = None if package_roots is None else list(package_roots)
             name = f"{self.prefix}_template_{len(self._made)}"
             if self._admin is None:
                 path = self.directory / f"{name}.sqlite"
-                init_site(f"sqlite:///{path}", roots).dispose()
+                site = init_site(f"sqlite:///{path}", roots)
                 self._made[key] = str(path)
             else:
                 with self._admin.connect() as connection:
                     connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-                init_site(self._url(name), roots).dispose()  # a template must have no connection left
+                site = init_site(self._url(name), roots)
                 self._made[key] = name
+            site.dispose()  # on PostgreSQL a template must have no connection left
+            self._sites[key] = site
         return self._made[key]
+
+    @staticmethod
+    def _key(package_roots: Iterable[Path] | None) -> tuple[str, ...] | None:
+        return None if package_roots is None else tuple(str(root) for root in package_roots)
+
+    def site(self, engine: sa.Engine, package_roots: Iterable[Path] | None = None):
+        """The :class:`~runtime.site.Site` of a copy (made by :meth:`copy`) behind ``engine``."""
+        from runtime.site import Site, configure_engine
+
+        self._template(package_roots)
+        template = self._sites[self._key(package_roots)]
+        return Site(
+            engine=configure_engine(engine),
+            registry=template.registry,
+            tables=dict(template.tables),
+            metadata=template.metadata,
+            platform=template.platform,
+        )
 
     def copy(self, destination: Path, package_roots: Iterable[Path] | None = None) -> str:
         """The URL of a new database holding the template's site: ``destination`` on SQLite, a new

@@ -21,7 +21,6 @@ from admin_ui.web.settings import Settings
 from runtime.auth import Authenticator, AuthSettings
 from runtime.records.context import SYSTEM
 from runtime.security import ADMINISTRATOR, assign
-from runtime.site import open_site
 
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -45,8 +44,8 @@ def web_engine(site_url) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture
-def web_site(web_engine):
-    return open_site(web_engine)
+def web_site(web_engine, site_templates):
+    return site_templates.site(web_engine)
 
 
 @pytest.fixture
