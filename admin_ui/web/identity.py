@@ -123,6 +123,11 @@ def resolve(services, token: str | None, session_secret: str | None) -> dict[str
     connection for both lookups; call it in a worker thread)."""
     state = _anonymous()
     with services.site.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            # Reads only, so no transaction: that spares the BEGIN and ROLLBACK round trips around
+            # the one lookup (the request's own transaction comes later). SQLite has no round
+            # trips to spare, and switching the mode there costs more than it saves.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         if token is not None:
             holder = services.auth.token_holder(token, connection=connection) if token else None
             if holder is not None:

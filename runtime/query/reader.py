@@ -338,6 +338,25 @@ class RecordReader:
         row = connection.execute(statement, {"record_id": record_id}).first()
         return None if row is None else self._finish(connection, actor, object_name, outputs, [row])[0]
 
+    def returned(self, actor: Actor, object_name: str) -> tuple[list[sa.ColumnElement], Callable[[sa.Connection, Sequence[Any]], dict[str, Any]]] | None:
+        """What a write's RETURNING clause carries so that the row it returns becomes the record
+        :meth:`get` would give ``actor``, and the function that makes it so; None when the row
+        alone cannot tell: the actor's access predicate must be asked (it may read other rows of
+        the table), or a field reads joined tables (cross-object formulas)."""
+        table = self._tables()[object_name]
+        if self.access.predicate(actor, object_name, table, "read") is not None:
+            return None
+        key = ("returned", object_name, self.access.readable_fields(actor, object_name))
+        if key not in self._statements:
+            scope = self._scope(actor, object_name, table)
+            outputs = self._outputs(scope, object_name, None, (), actor)
+            self._statements[key] = None if scope.joined else (self._columns(outputs), outputs)
+        cached = self._statements[key]
+        if cached is None:
+            return None
+        columns, outputs = cached
+        return columns, lambda connection, row: self._finish(connection, actor, object_name, outputs, [row])[0]
+
     def find(
         self,
         connection: sa.Connection,

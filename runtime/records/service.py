@@ -65,6 +65,8 @@ class RecordService:
         self._rule_formulas: dict[str, list[str]] = {}
         self._rollup_inputs: dict[str, dict[str, frozenset[str] | None]] = {}
         self._formula_columns: dict[tuple[str, str], Any] = {}
+        self._inserts: dict[tuple, tuple[Sequence[sa.ColumnElement], sa.Insert]] = {}
+        self._references: dict[str, tuple[str, ...]] = {}
         self.reader = RecordReader(
             lambda: self.site.tables,
             self.models,
@@ -86,6 +88,8 @@ class RecordService:
             self._rule_formulas = {}
             self._rollup_inputs = {}
             self._formula_columns = {}
+            self._inserts = {}
+            self._references = {}
             self.reader._statements.clear()
         return self._models
 
@@ -333,12 +337,33 @@ class RecordService:
     # -- create ----------------------------------------------------------------------------
 
     def create(self, actor: Actor, object_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Create one record through the whole pipeline; returns it as :meth:`get` would."""
+        """Create one record through the whole pipeline; returns it as :meth:`get` would.
+
+        The write itself is one statement that checks the references, inserts the row and returns
+        it (``INSERT … SELECT … WHERE EXISTS … RETURNING``): a create costs the database no
+        separate reference check and, where the returned row is the record the actor reads (see
+        :meth:`RecordReader.returned`), no read-back. On PostgreSQL the history row goes in the
+        same statement (a data-modifying WITH), so a create is BEGIN, one statement, COMMIT.
+        """
         model = self.model(object_name)
         self._authorise(actor, model, "create", values)
         with self._write(actor, model.name) as ctx:
-            record_id = self._create_many(ctx, model, [values], single=True)[0]
-            return self._written(ctx, actor, object_name, record_id)
+            record = self._prepare(ctx, model, [values], single=True, references=False)[0]
+            returned = self.reader.returned(actor, model.name)
+            returning = returned[0] if returned is not None else ()
+            # SQLite has no INSERT inside WITH; its statements cost no round trip anyway
+            logged = history.event_rows(ctx, model, [record["id"]], history.CREATED) if ctx.dialect == "postgresql" else []
+            row = self._insert_one(ctx, model, record, returning, logged=logged[0] if logged else None)
+            if row is None:  # a reference the INSERT's condition refused: say which, as the check would
+                errors = relations.check_references(ctx, model, [record]).get(0)
+                if errors:
+                    raise RecordValidationError(errors, object_name=model.name)
+                # the references changed under us and hold now (just checked): insert unconditionally
+                row = self._insert_one(ctx, model, record, returning, logged=logged[0] if logged else None, checked=True)
+            self._created(ctx, model, [record], logged=bool(logged))
+            if returned is not None:
+                return returned[1](ctx.connection, row)
+            return self._written(ctx, actor, object_name, record["id"])
 
     def bulk_create(self, actor: Actor, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
         """Create many records in one transaction: all or none. Returns their ids, in input sequence.
@@ -350,9 +375,16 @@ class RecordService:
             return []
         self._authorise(actor, model, "create", rows)
         with self._write(actor, model.name) as ctx:
-            return self._create_many(ctx, model, list(rows), single=False)
+            records = self._prepare(ctx, model, list(rows), single=False)
+            ctx.connection.execute(sa.insert(ctx.table(model.name)), [self.mapper(model.name).to_row(record) for record in records])
+            self._created(ctx, model, records)
+            return [record["id"] for record in records]
 
-    def _create_many(self, ctx: WriteContext, model: m.ObjectModel, inputs: list[Mapping[str, Any]], *, single: bool) -> list[str]:
+    def _prepare(self, ctx: WriteContext, model: m.ObjectModel, inputs: list[Mapping[str, Any]], *, single: bool, references: bool = True) -> list[dict[str, Any]]:
+        """The records to insert, every value set (ids and system fields too), or the errors of all
+        the inputs raised together. ``references=False`` leaves the reference check to the INSERT
+        (see :meth:`_insert_one`), unless another check failed: then it runs, so that every
+        problem is reported at once."""
         failures: dict[int, list[FieldError]] = {}
         records: list[dict[str, Any]] = []
         for index, data in enumerate(inputs):
@@ -370,10 +402,11 @@ class RecordService:
                 failures[index] = errors
             records.append(record)
         if not failures:
-            for index, errors in relations.check_references(ctx, model, records).items():
-                failures.setdefault(index, []).extend(errors)
             for index, errors in self._unique_errors(ctx, model, records, [None] * len(records)).items():
                 failures.setdefault(index, []).extend(errors)
+            if references or failures:
+                for index, errors in relations.check_references(ctx, model, records).items():
+                    failures[index] = errors + failures.get(index, [])
         if failures:
             if single:
                 raise RecordValidationError(failures[0], object_name=model.name)
@@ -388,17 +421,106 @@ class RecordService:
         if auto:
             auto_numbers.assign(ctx, model.name, auto, records)
         user, now = ctx.actor.user_id, ctx.now
-        mapper = self.mapper(model.name)
-        rows = []
         for record in records:
             record["id"] = new_id()
             record.update(created_by=user, updated_by=user, created_at=now, updated_at=now, version=1, deleted_at=None)
-            rows.append(mapper.to_row(record))
-        ctx.connection.execute(sa.insert(ctx.table(model.name)), rows)
-        history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
+        return records
+
+    def _created(self, ctx: WriteContext, model: m.ObjectModel, records: list[dict[str, Any]], *, logged: bool = False) -> None:
+        """What follows the INSERT of new records: their history rows (unless the INSERT wrote
+        them: ``logged``) and the parents' roll-ups."""
+        if not logged:
+            history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
             rollups.refresh(ctx, rollups.parents_of(model, records))
-        return [record["id"] for record in records]
+
+    def _insert_one(
+        self,
+        ctx: WriteContext,
+        model: m.ObjectModel,
+        record: dict[str, Any],
+        returning: Sequence[sa.ColumnElement],
+        *,
+        logged: Mapping[str, Any] | None = None,
+        checked: bool = False,
+    ) -> Sequence[Any] | None:
+        """INSERT one record if its references hold (``checked``: already known to), in one
+        statement, with its history row ``logged`` if given; the RETURNING row (the id when
+        nothing else is asked back: the one answer every driver gives to say a row went in), or
+        None when a reference refused it (then nothing is written)."""
+        row = self.mapper(model.name).to_row(record)
+        references = () if checked else tuple(name for name in self._reference_fields(model) if record.get(name))
+        # the entry holds ``returning`` itself, so its id is not reused while the entry lives
+        history_keys = tuple(logged) if logged is not None else None
+        key = (model.name, tuple(row), references, id(returning), history_keys)
+        cached = self._inserts.get(key)
+        if cached is not None and cached[0] is returning:
+            statement = cached[1]
+        else:
+            statement, reusable = self._insert_statement(ctx, model, tuple(row), references, returning, history_keys)
+            if reusable:
+                if len(self._inserts) >= 1000:  # shapes come from the fields callers give
+                    self._inserts.clear()
+                self._inserts[key] = (returning, statement)
+        parameters = {f"_r_{name}": value for name, value in row.items()}
+        if logged is not None:
+            parameters.update({f"_h_{name}": value for name, value in logged.items()})
+        return ctx.connection.execute(statement, parameters).first()
+
+    def _reference_fields(self, model: m.ObjectModel) -> tuple[str, ...]:
+        """The references a create checks: all but those the platform fills with the actor
+        (``created_by``, ``updated_by``)."""
+        found = self._references.get(model.name)
+        if found is None:
+            found = self._references[model.name] = tuple(
+                name for name, spec in model.fields.items() if spec.kind == m.REFERENCE and (spec.writable or not spec.system)
+            )
+        return found
+
+    def _insert_statement(
+        self,
+        ctx: WriteContext,
+        model: m.ObjectModel,
+        columns: tuple[str, ...],
+        references: tuple[str, ...],
+        returning: Sequence[sa.ColumnElement],
+        history_keys: tuple[str, ...] | None,
+    ) -> tuple[sa.Executable, bool]:
+        """``INSERT INTO t (…) SELECT :values WHERE <each reference names a live record the actor
+        may read> RETURNING …``, and whether it can be kept (no actor's predicate inside it).
+        With ``history_keys`` (PostgreSQL), ``WITH written AS (that), logged AS (INSERT INTO
+        tessera_history … SELECT :values FROM written) SELECT * FROM written``: the history row
+        goes in only if the record did.
+
+        Bind names are ``_r_`` + column name (record) and ``_h_`` + column name (history):
+        SQLAlchemy's own names start with a letter, so they never collide."""
+        table = ctx.table(model.name)
+        binds = {name: sa.bindparam(f"_r_{name}", type_=table.c[name].type) for name in columns}
+        conditions = []
+        reusable = True
+        for name in references:
+            arms = []
+            for target in model.fields[name].targets:
+                if target not in ctx.tables:
+                    continue
+                target_table = ctx.table(target)
+                found = sa.select(target_table.c.id).where(target_table.c.id == binds[name], target_table.c.deleted_at.is_(None))
+                # a record the actor may not read cannot be linked to: it answers as missing
+                access = ctx.reader.access.predicate(ctx.actor, target, target_table, "read")
+                if access is not None:
+                    found, reusable = found.where(access), False
+                arms.append(found.correlate(None).exists())
+            conditions.append(sa.or_(*arms) if arms else sa.false())
+        values = sa.select(*(binds[name] for name in columns)).where(*conditions)
+        statement = sa.insert(table).from_select(list(columns), values)
+        statement = statement.returning(*(returning or [table.c.id]))
+        if history_keys is None:
+            return statement, reusable
+        written = statement.cte("written")
+        log = ctx.platform.history
+        values = sa.select(*(sa.bindparam(f"_h_{name}", type_=log.c[name].type) for name in history_keys)).select_from(written)
+        logged = sa.insert(log).from_select(list(history_keys), values).cte("logged")
+        return sa.select(written).add_cte(logged), reusable
 
     # -- read ------------------------------------------------------------------------------
 

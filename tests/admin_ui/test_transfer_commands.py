@@ -10,7 +10,6 @@ runner = CliRunner()
 
 
 def test_import_then_export_round_trip(cli_url, tmp_path):
-    assert runner.invoke(app, ["db", "init", "--db", cli_url]).exit_code == 0
     source = tmp_path / "accounts.csv"
     source.write_bytes("\ufeffname,industry,employees\r\nCli One,mining,3\r\nCli Two,mining,oops\r\n".encode())
     refused = runner.invoke(app, ["import", "account", str(source), "--db", cli_url])
@@ -31,7 +30,6 @@ def test_import_then_export_round_trip(cli_url, tmp_path):
 
 
 def test_mistakes_are_reported_plainly(cli_url, tmp_path):
-    assert runner.invoke(app, ["db", "init", "--db", cli_url]).exit_code == 0
     source = tmp_path / "x.csv"
     source.write_text("name\nA\n")
     assert "no object 'spaceship'" in runner.invoke(app, ["import", "spaceship", str(source), "--db", cli_url]).output

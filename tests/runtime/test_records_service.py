@@ -188,6 +188,54 @@ def test_required_master_detail_and_missing_lookup_targets(service, actor, site_
     assert sorted((e.field, e.code) for e in caught.value.errors) == [("instrument", "lookup_missing"), ("site", "lookup_missing")]
 
 
+def _statements_of(engine, work) -> list[str]:
+    """The SQL statements ``work()`` sends to the database, first words only, in order."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split()[:3]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_a_create_checks_references_inserts_and_reads_back_in_one_statement(service, actor):
+    """The reference check (the owner) rides on the INSERT (INSERT … SELECT … WHERE EXISTS) and
+    the record comes back through RETURNING: no SELECT of the target, no read-back; then the
+    history row."""
+    created = []
+    sent = _statements_of(service.site.engine, lambda: created.append(service.create(actor, "lab_site", {"name": "South", "budget": "5"})))
+    # on PostgreSQL the history row rides along too (WITH written AS (INSERT …), logged AS (INSERT …))
+    one_trip = ["WITH written AS"] if service.site.engine.dialect.name == "postgresql" else ["INSERT INTO lab_site", "INSERT INTO tessera_history"]
+    assert [statement for statement in sent if not statement.startswith("BEGIN")] == one_trip
+    assert created[0] == service.get(actor, "lab_site", created[0]["id"])  # defaults, roll-ups, formulas and all
+    assert [row["field"] for row in service.history(actor, "lab_site", created[0]["id"])] == ["_created"]
+
+
+def test_a_create_that_reads_other_records_is_read_back(service, actor, site_id):
+    """A cross-object formula (the sample reads its site) is not in the inserted row: the
+    record is read back, and equals what ``get`` returns."""
+    record = service.create(actor, "lab_sample", sample_input(site_id, cost=10))
+    assert record == service.get(actor, "lab_sample", record["id"])
+
+
+def test_a_reference_the_insert_refuses_is_named_and_nothing_is_written(service, actor, site_id):
+    before = service.find(SYSTEM, "lab_sample", limit=100).records
+    service.delete(actor, "lab_site", service.create(actor, "lab_site", {"name": "Gone"})["id"])
+    gone = service.find(SYSTEM, "lab_site", filter={"name": "Gone"}, state="deleted").records[0]["id"]
+    with pytest.raises(RecordValidationError) as caught:
+        service.create(actor, "lab_sample", sample_input(gone))
+    assert [(e.field, e.code) for e in caught.value.errors] == [("site", "lookup_deleted")]
+    assert service.find(SYSTEM, "lab_sample", limit=100).records == before
+    with service.site.engine.connect() as connection:  # nor a history row for a record that is not there
+        history = service.site.platform.history
+        assert connection.execute(sa.select(sa.func.count()).select_from(history).where(history.c.object == "lab_sample")).scalar() == 0
+
+
 def test_update_with_version_check_and_history(service, actor, site_id):
     record = service.create(actor, "lab_sample", sample_input(site_id, cost=10))
     other = new_user(service, "bob")

@@ -1,15 +1,14 @@
-"""Fixtures for the web tests: one site per test module (SQLite, or PostgreSQL when asked).
+"""Fixtures for the web tests: a site of its own per test (SQLite, or PostgreSQL when asked).
 
-Initialising a site installs every shipped object, so it is done once per module rather than per
-test; tests keep out of each other's way by creating their own users and records (unique names).
-Like the ``engine`` fixture of tests/conftest.py, the site lives in a new SQLite file or, when
-``TESSERA_TEST_DATABASE_URL`` is set, in a PostgreSQL schema of its own dropped afterwards.
+Each test's site is a copy of one installed once per session with every shipped object
+(``site_url`` of tests/conftest.py: a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+PostgreSQL), so no test sees another's users, records or settings, and the order tests run in
+does not matter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from admin_ui.web.settings import Settings
 from runtime.auth import Authenticator, AuthSettings
 from runtime.records.context import SYSTEM
 from runtime.security import ADMINISTRATOR, assign
-from runtime.site import init_site
 
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -39,39 +37,26 @@ FAST_AUTH = AuthSettings(
 PASSWORD = "correct horse"
 
 
-@pytest.fixture(scope="module")
-def web_engine(tmp_path_factory) -> Iterator[sa.Engine]:
-    url = os.environ.get("TESSERA_TEST_DATABASE_URL")
-    if not url:
-        engine = sa.create_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'site.sqlite'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+@pytest.fixture
+def web_engine(site_url) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(site_url)
     try:
         yield engine
     finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        engine.dispose()  # before site_url drops a PostgreSQL copy
 
 
-@pytest.fixture(scope="module")
-def web_site(web_engine):
-    return init_site(web_engine)
+@pytest.fixture
+def web_site(web_engine, site_templates):
+    return site_templates.site(web_engine)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app(web_site):
     return create_app(Settings(auth=FAST_AUTH), site=web_site)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def services(app):
     return app.state.services
 

@@ -66,7 +66,7 @@ def filters(fields: list[str]) -> st.SearchStrategy:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def spec(app):
     from starlette.testclient import TestClient
 
@@ -74,7 +74,7 @@ def spec(app):
         return client.get("/api/v1/openapi.json").json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def callers(app, services):
     """Headers of an administrator and of a restricted user (a sales rep, who owns only their records)."""
     from runtime.records.context import SYSTEM

@@ -35,12 +35,12 @@ INCLUDED = r"^/api/v1/(objects(/\{object\})?|objects/(account|department)/.*|acc
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api_schema(app):
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).include(path_regex=INCLUDED)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def callers(app, services):
     """Bearer headers of an administrator and of a sales rep."""
     from starlette.testclient import TestClient

@@ -10,7 +10,8 @@ from admin_ui.cli import app as cli
 runner = CliRunner()
 
 
-def test_serve_initialises_seeds_and_runs_the_app(cli_url, monkeypatch):
+def test_serve_initialises_seeds_and_runs_the_app(empty_cli_url, monkeypatch):
+    cli_url = empty_cli_url
     served = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
     first = runner.invoke(cli, ["serve", "--demo", "--db", cli_url, "--port", "8123"])

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from urllib.parse import parse_qsl
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,7 +25,7 @@ from admin_ui.web import pages
 from metadata.registry import shipped_packages
 from runtime.records.context import SYSTEM, Actor
 from runtime.records.service import RecordService
-from runtime.site import init_site, open_site
+from runtime.site import init_site
 
 CSRF = "test-csrf-token"
 
@@ -133,12 +133,13 @@ def site_template(tmp_path_factory):
 
 
 @pytest.fixture
-def site(engine, site_template):
-    """A fresh site with the shipped packages, in the test's own database."""
-    if site_template is None or engine.dialect.name != "sqlite":
+def site(engine, site_templates):
+    """A fresh site with the shipped packages, in the test's own database (on SQLite a copy of
+    the session's template; the PostgreSQL ``engine`` is a schema, which no template can fill)."""
+    if engine.dialect.name != "sqlite":
         return init_site(engine, shipped_packages())
-    shutil.copyfile(site_template, engine.url.database)  # before the engine's first connection
-    return open_site(engine)
+    site_templates.copy(Path(engine.url.database))  # before the engine's first connection
+    return site_templates.site(engine)
 
 
 @pytest.fixture
