@@ -153,6 +153,10 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
     for package in ordered:
         for extension, origin in package.extensions:
             _apply_extension(registry, package, extension, origin, problems)
+    from metadata.overrides import apply_package_overrides
+
+    for package in ordered:
+        apply_package_overrides(registry, package, problems)
     check_registry(registry, problems)
     _check_apps(registry, problems)
     from metadata.security_checks import check_security  # security checks need the registry too

@@ -13,7 +13,7 @@ statement, the drift check — the transaction rolls back and the database is as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +47,7 @@ from runtime.migrations.plan import (
 )
 from runtime.schema import build_table, build_tables, column_from_spec, new_metadata, object_column_specs
 from runtime.site import Site
-from runtime.store import documents_of, read_documents, write_packages
+from runtime.store import documents_of, read_documents, read_metadata_version, write_packages
 
 __all__ = ["apply_plan", "check_plan", "migration_connection"]
 
@@ -340,8 +340,11 @@ def check_plan(site: Site, plan: Plan) -> None:
         _Runner(connection, plan).check()
 
 
-def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False) -> None:
+def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within: Callable[[sa.Connection], None] | None = None) -> None:
     """Apply ``plan`` to ``site`` in one transaction, then point ``site`` at the new metadata.
+
+    ``within`` is called on the migration's connection after the store is written, so what it
+    records (a change set) commits or rolls back with the migration.
 
     Raises DataLossError if the plan archives data and ``allow_data_loss`` is false,
     ConversionError if values do not convert, DriftError if the result would not match the
@@ -359,12 +362,15 @@ def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False) -> None
                 apply_operation(runner, step)
             step = None
             write_packages(connection, site.platform, plan.new)
+            if within is not None:
+                within(connection)
             differences = check_drift(connection, plan.new)
             if differences:
                 raise DriftError(differences)
+            version = read_metadata_version(connection, site.platform)
     except sa.exc.DBAPIError as error:
         where = f" at step '{step.describe()}'" if step is not None else ""
         raise MigrationError(f"the database refused the migration{where}: {error.orig}; nothing was changed") from None
     except MetadataError as error:
         raise MigrationError(f"the metadata cannot be applied: {error}") from None
-    site.reload(plan.new)
+    site.reload(plan.new, version=version)
