@@ -280,6 +280,9 @@ def build_document(services) -> dict[str, Any]:
             },
         },
     }
+    from admin_ui.web.api.metadata import openapi_paths
+
+    paths.update(openapi_paths(_errors))
     for name in names:
         model = services.records.model(name)
         schemas[_schema_name(name, "Input")] = _input_schema(services, name, partial=False)
@@ -296,7 +299,7 @@ def build_document(services) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
+        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, {"name": "metadata"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
         "paths": paths,
         "components": {
             "schemas": schemas,
