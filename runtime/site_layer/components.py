@@ -41,6 +41,7 @@ __all__ = [
     "component_owner",
     "component_version",
     "edit_site_documents",
+    "field_packages",
     "list_components",
     "package_registry",
     "site_documents",
@@ -348,3 +349,16 @@ def registry_with_site(registry: Registry, documents: dict[str, Any]) -> Registr
     return registry_from_documents([*package_documents_without_site(registry), documents])
 
 
+
+
+def field_packages(registry: Registry, object_name: str) -> dict[str, str]:
+    """Field api name → the package that added it to the object (``site`` for an admin's fields)."""
+    owners: dict[str, str] = {}
+    for package in registry.packages:
+        for object_def, _ in package.objects:
+            if object_def.api_name == object_name:
+                owners.update((field.api_name, package.name) for field in object_def.fields)
+        for extension, _ in package.extensions:
+            if extension.extends == object_name:
+                owners.update((field.api_name, package.name) for field in extension.fields)
+    return owners

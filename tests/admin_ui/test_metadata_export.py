@@ -28,3 +28,25 @@ def test_export_writes_a_package_that_check_accepts(cli_url, tmp_path):
     assert checked.exit_code == 0, checked.output
     again = runner.invoke(cli, ["metadata", "export", "--site", str(out), "--db", cli_url])
     assert again.exit_code == 1 and "not an empty directory" in again.output
+
+
+def test_an_exported_site_layer_installs_on_a_fresh_site_with_the_same_describe_output(tmp_path):
+    from admin_ui.web.api.objects import describe_data
+    from admin_ui.web.app import build_services
+    from admin_ui.web.settings import Settings
+    from metadata.registry import shipped_packages
+    from runtime.records.context import SYSTEM
+    from tests.runtime.site_layer.test_changes import customise
+
+    site = init_site(f"sqlite:///{tmp_path / 'first.sqlite'}")
+    customise(site)
+    out = tmp_path / "site"
+    assert runner.invoke(cli, ["metadata", "export", "--site", str(out), "--db", str(site.engine.url)]).exit_code == 0
+    fresh = init_site(f"sqlite:///{tmp_path / 'fresh.sqlite'}", [*shipped_packages(), out])
+    first, second = build_services(Settings(), site), build_services(Settings(), fresh)
+    assert sorted(site.registry.objects) == sorted(fresh.registry.objects)
+    for name in site.registry.objects:
+        assert describe_data(second, SYSTEM, name) == describe_data(first, SYSTEM, name), name
+    assert describe_data(second, SYSTEM, "vehicle")["package"] == "site"
+    site.dispose()
+    fresh.dispose()

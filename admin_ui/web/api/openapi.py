@@ -210,6 +210,7 @@ def _common_schemas() -> dict[str, Any]:
                 "api_name": {"type": "string"},
                 "label": {"$ref": "#/components/schemas/Label"},
                 "permissions": {"$ref": "#/components/schemas/Permissions"},
+                "package": {"type": ["string", "null"], "description": "The package declaring the object; 'site' when an admin created it"},
                 "fields": {"type": "array", "items": {"type": "object"}},
                 "business_types": {"type": "array", "items": {"type": "object"}},
                 "picklists": {"type": "object"},

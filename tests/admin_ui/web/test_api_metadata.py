@@ -95,6 +95,8 @@ def test_an_admin_builds_an_object_and_an_end_user_works_it(client, admin_header
     described = client.get(f"/api/v1/objects/{name}", headers=admin_headers).json()
     assert {field["api_name"] for field in described["fields"]} >= {field["api_name"] for field in VEHICLE_FIELDS}
     assert described["layouts"][0]["sections"][0]["columns"] == 2
+    assert described["package"] == "site"
+    assert {field["package"] for field in described["fields"] if not field["system"]} == {"site"}
     listed = client.get("/api/v1/metadata/objects", headers=admin_headers).json()["components"]
     assert {"api_name": name, "package": "site"}.items() <= next(item for item in listed if item["api_name"] == name).items()
 
@@ -155,6 +157,7 @@ def test_a_package_component_is_changed_by_an_override_and_the_change_reverts(cl
     changed = client.put("/api/v1/metadata/objects/account", json=body, headers=admin_headers)
     assert changed.status_code == 200, changed.text
     assert services.site.registry.objects["account"].label.en == "Client"
+    assert client.get("/api/v1/objects/account", headers=admin_headers).json()["package"] == "crm"
     # the package's own copy is untouched: the change is the site's override
     crm = next(package for package in services.site.registry.packages if package.name == "crm")
     assert next(definition for definition, _ in crm.objects if definition.api_name == "account").label.en == "Account"
