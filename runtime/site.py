@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
-from runtime.store import read_metadata_version, read_registry, write_packages
+from runtime.store import poll_metadata_version, read_metadata_version, read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
 
@@ -87,15 +87,13 @@ class Site:
         registry is read again and everything cached per registry (record models, compiled
         formulas, security, the OpenAPI document) rebuilds itself on next use.
         """
-        with self.engine.connect() as connection:
-            version = read_metadata_version(connection, self.platform)
-        if version == self.metadata_version:
+        if poll_metadata_version(self.engine, self.platform) == self.metadata_version:
             return False
         with self._reloading:
-            if version == self.metadata_version:  # another thread caught up meanwhile
-                return False
             with self.engine.connect() as connection, connection.begin():
                 version = read_metadata_version(connection, self.platform)
+                if version == self.metadata_version:  # another thread caught up meanwhile
+                    return False
                 registry = read_registry(connection, self.platform)
             self.reload(registry, version=version)
         return True
