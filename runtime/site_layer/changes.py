@@ -23,8 +23,8 @@ from metadata.errors import PackageError, Problem
 from metadata.loader import FOLDERS, SECURITY_FOLDER, Origin, package_from_documents
 from metadata.registry import Registry, build_registry
 from metadata.sources import SourceFile
-from runtime.errors import ConversionError, DataLossError, MigrationError, UnconvertibleValue
-from runtime.migrations import ArchiveField, ArchiveObject, ChangeFieldType, Plan, RenameObject, apply_plan, check_plan, diff
+from runtime.errors import ConversionError, DataLossError, MigrationError
+from runtime.migrations import ArchiveField, ArchiveObject, ChangeFieldType, ChangeFieldTypeArchiving, Plan, RenameObject, apply_plan, check_plan, diff
 from runtime.migrations.plan import AddForeignKey, AddUnique
 from runtime.site import Site
 from runtime.site_layer.components import (
@@ -61,7 +61,8 @@ class SetupPlan:
     diff: str
     rows_affected: dict[str, int] = field(default_factory=dict)
     values_converted: int = 0
-    unconvertible: list[UnconvertibleValue] = field(default_factory=list)
+    #: values a type change does not convert: [{"object", "field", "value": UnconvertibleValue}]
+    unconvertible: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reverts: int | None = None
 
@@ -77,8 +78,8 @@ class SetupPlan:
             "rows_affected": self.rows_affected,
             "values_converted": self.values_converted,
             "unconvertible": [
-                {"object": value.object, "field": value.field, "record_id": value.record_id, "value": str(value.value), "reason": value.reason}
-                for value in self.unconvertible[:50]
+                {"object": item["object"], "field": item["field"], "record_id": item["value"].record_id, "value": str(item["value"].value), "reason": item["value"].reason}
+                for item in self.unconvertible[:50]
             ],
             "warnings": self.warnings,
             "archives": self.archives,
@@ -289,16 +290,36 @@ def _measure(site: Site, plan: SetupPlan) -> None:
                 table = site.tables[name]
                 plan.rows_affected[name] = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
         for operation in migration.operations:
-            if isinstance(operation, ChangeFieldType) and operation.object in site.tables:
-                column = site.tables[operation.object].c[operation.columns[0]]
+            table = site.tables.get(operation.object) if isinstance(operation, ChangeFieldType) else None
+            if table is not None and operation.columns[0] in table.c:  # (a renamed field: not counted)
+                column = table.c[operation.columns[0]]
                 plan.values_converted += connection.execute(sa.select(sa.func.count()).where(column.is_not(None))).scalar_one()
-    try:
-        check_plan(site, migration)
-    except ConversionError as error:
-        plan.unconvertible = list(error.values)
-        plan.warnings.append(f"{len(error.values)} value(s) would not convert; the change is refused until they are fixed")
-    for operation in migration.data_loss:
+    _archive_what_does_not_convert(site, plan)
+    for operation in plan.migration.data_loss:
         plan.warnings.append(f"{operation.describe()}: confirm to apply (the data stays restorable)")
+
+
+def _archive_what_does_not_convert(site: Site, plan: SetupPlan) -> None:
+    """Where a type change meets values that do not convert, plan to archive those values instead
+    of refusing outright: the plan then needs confirming, and lists the values."""
+    while True:
+        try:
+            check_plan(site, plan.migration)
+            return
+        except ConversionError as error:
+            operations = plan.migration.operations
+            position = next(
+                (index for index, operation in enumerate(operations)
+                 if type(operation) is ChangeFieldType and (operation.object, operation.field) == (error.object_name, error.field_name)),
+                None,
+            )
+            plan.unconvertible += [{"object": error.object_name, "field": error.field_name, "value": value} for value in error.values]
+            if position is None:  # not a type change (a reference to a missing record): refused as it is
+                raise SetupError([
+                    SetupProblem(None, "values_not_convertible", str(error), f"有记录的值不符合新的定义：{error}")
+                ]) from None
+            step = operations[position]
+            operations[position] = ChangeFieldTypeArchiving(step.object, step.field, step.old_type, step.new_type, step.columns, alters_columns=step.alters_columns)
 
 
 # --- applying --------------------------------------------------------------------------------
@@ -310,10 +331,16 @@ def apply_change(site: Site, plan: SetupPlan, *, changed_by: str | None, confirm
     Raises SetupError when values do not convert or data would be archived without ``confirm``,
     ``MigrationError`` when the site changed since the plan (plan again); nothing is changed then.
     """
-    if plan.unconvertible:
+    if plan.unconvertible and not confirm:
         raise SetupError([
-            SetupProblem(f"fields[{value.field}]", "values_not_convertible", f"{value.object} record {value.record_id}: {value.value!r} {value.reason}", f"{value.object} 记录 {value.record_id}：值 {value.value!r} 无法转换（{value.reason}）")
-            for value in plan.unconvertible[:50]
+            SetupProblem(
+                f"fields[{item['field']}].type", "values_not_convertible",
+                f"{item['object']} record {item['value'].record_id}: {item['value'].value!r} does not convert ({item['value'].reason}); "
+                "fix the value, or send confirm=true to move such values to an archive (restorable)",
+                f"{item['object']} 记录 {item['value'].record_id}：值 {item['value'].value!r} 无法转换（{item['value'].reason}）；"
+                "请修正该值，或以 confirm=true 确认将无法转换的值移入归档（可恢复）",
+            )
+            for item in plan.unconvertible[:50]
         ])
     if plan.archives and not confirm:
         raise SetupError([

@@ -114,3 +114,39 @@ def test_the_exported_site_layer_installs_elsewhere_with_the_same_result(engine,
             assert component(fresh.registry, kind, name) == component(site.registry, kind, name), (kind, name)
     assert {column.name for column in fresh.table("account").c} == {column.name for column in site.table("account").c}
     fresh.dispose()
+
+
+def test_a_type_change_that_loses_values_is_refused_unless_confirmed_and_then_archives_them(engine):
+    from runtime.migrations import list_archives, restore_field
+    from runtime.records import RecordService
+    from runtime.records.context import SYSTEM
+
+    site = init_site(engine)
+    body = copy.deepcopy(VEHICLE)
+    body["fields"].append({"api_name": "seats", "type": "text", "label": {"en": "Seats"}})
+    apply(site, "objects", "vehicle", body)
+    records = RecordService(site)
+    good = records.create(SYSTEM, "vehicle", {"name": "Van", "seats": "12"})
+    bad = records.create(SYSTEM, "vehicle", {"name": "Bus", "seats": "many"})
+    body["fields"][-1]["type"] = "integer"
+    plan = plan_change(site, [("objects", "vehicle", body)])
+    shown = plan.as_dict()
+    assert [item["record_id"] for item in shown["unconvertible"]] == [bad["id"]]
+    assert shown["archives"] is True and shown["values_converted"] == 2
+    with pytest.raises(SetupError) as refused:
+        apply_change(site, plan, changed_by=None)
+    assert refused.value.codes == ["values_not_convertible"]
+    assert refused.value.problems[0].path == "fields[seats].type"
+    assert records.get(SYSTEM, "vehicle", bad["id"])["seats"] == "many"  # nothing changed
+
+    apply_change(site, plan, changed_by=None, confirm=True)
+    assert records.get(SYSTEM, "vehicle", good["id"])["seats"] == 12
+    assert records.get(SYSTEM, "vehicle", bad["id"])["seats"] is None
+    [archive] = list_archives(site, "vehicle", "seats")
+    assert archive.row_count == 1
+
+    # the archived value comes back once the field can hold it again
+    body["fields"][-1]["type"] = "text"
+    apply_change(site, plan_change(site, [("objects", "vehicle", body)]), changed_by=None)
+    restore_field(site, "vehicle", "seats")
+    assert records.get(SYSTEM, "vehicle", bad["id"])["seats"] == "many"
