@@ -231,8 +231,10 @@ def _reorder(parent: Any, step: Step, names: Any, path: str) -> None:
 # --- in the registry -------------------------------------------------------------------------
 
 
-def apply_package_overrides(registry: Any, package: Any, problems: list) -> None:
+def apply_package_overrides(registry: Any, package: Any, problems: list, dependencies: set[str]) -> None:
     """Apply ``package``'s overrides to the registry's components, appending problems.
+
+    ``dependencies`` names every package ``package`` depends on, directly or not.
 
     Runs after every package's extensions are folded in, so an override sees (and may change) the
     fields other packages added to an object. A component may be overridden only by a package that
@@ -250,6 +252,14 @@ def apply_package_overrides(registry: Any, package: Any, problems: list) -> None
         if target is None:
             if override.api_name not in registry.broken.get(OVERRIDABLE[override.kind], ()):
                 problems.append(origin.problem(("api_name",), f"overrides unknown {label} '{override.api_name}'"))
+            continue
+        owner = next(
+            (other.name for other in registry.packages if any(getattr(item, "api_name", None) == override.api_name for item, _ in getattr(other, OVERRIDABLE[override.kind]))),
+            None,
+        )
+        if owner == package.name or (owner is not None and owner not in dependencies):
+            reason = "its own component: change it in place" if owner == package.name else f"a component of package '{owner}', which package '{package.name}' does not depend on"
+            problems.append(origin.problem(("api_name",), f"overrides {label} '{override.api_name}', {reason}"))
             continue
         base = target.model_dump(mode="json", exclude_defaults=True)
         try:

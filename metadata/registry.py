@@ -156,7 +156,7 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
     from metadata.overrides import apply_package_overrides
 
     for package in ordered:
-        apply_package_overrides(registry, package, problems)
+        apply_package_overrides(registry, package, problems, _all_dependencies(registry, package))
     check_registry(registry, problems)
     _check_apps(registry, problems)
     from metadata.security_checks import check_security  # security checks need the registry too

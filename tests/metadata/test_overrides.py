@@ -56,3 +56,34 @@ def test_a_new_package_item_keeps_its_place_after_a_site_sequence():
     grown = changed(fields=[*BASE["fields"], {"api_name": "c", "type": "text", "label": {"en": "C"}}])
     result = apply_override(grown, {"fields.@sequence": ["b", "a"]}, [])
     assert [field["api_name"] for field in result["fields"]] == ["b", "a", "c"]
+
+
+def write_package(root, name, depends, overrides):
+    import yaml
+
+    (root / name / "overrides").mkdir(parents=True)
+    manifest = {"name": name, "version": "1.0.0", "label": {"en": name}, "depends": [{"name": other} for other in depends]}
+    (root / name / "package.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    for index, override in enumerate(overrides):
+        (root / name / "overrides" / f"{index}.yaml").write_text(yaml.safe_dump(override), encoding="utf-8")
+    return root / name
+
+
+def test_a_package_overrides_what_it_depends_on_and_problems_name_the_override_file(tmp_path):
+    from metadata.errors import PackageError
+    from metadata.registry import STANDARD_PACKAGE, SYSTEM_PACKAGE, load_registry
+
+    good = write_package(tmp_path, "relabel", ["crm"], [{"kind": "object", "api_name": "account", "set": {"label.en": "Client"}}])
+    assert load_registry([SYSTEM_PACKAGE, STANDARD_PACKAGE, good]).objects["account"].label.en == "Client"
+
+    bad = write_package(tmp_path, "broken", ["system"], [
+        {"kind": "object", "api_name": "account", "set": {"label.en": "Client"}},  # crm is not a dependency
+        {"kind": "object", "api_name": "user", "set": {"fields[nope].required": True}},
+        {"kind": "layout", "api_name": "nowhere", "set": {"label.en": "X"}},
+    ])
+    with pytest.raises(PackageError) as error:
+        load_registry([SYSTEM_PACKAGE, STANDARD_PACKAGE, bad])
+    messages = [str(problem) for problem in error.value.problems]
+    assert any("broken/overrides/0.yaml" in text and "does not depend on" in text for text in messages)
+    assert any("broken/overrides/1.yaml" in text and "no item 'nope'" in text for text in messages)
+    assert any("broken/overrides/2.yaml" in text and "unknown layout 'nowhere'" in text for text in messages)
