@@ -19,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from metadata.errors import PackageError, Problem
+from metadata.errors import Problem
 from metadata.loader import FOLDERS, SECURITY_FOLDER, Origin, package_from_documents
 from metadata.registry import Registry, build_registry
 from metadata.sources import SourceFile
-from runtime.errors import ConversionError, DataLossError, MigrationError
+from runtime.errors import ConversionError
 from runtime.migrations import ArchiveField, ArchiveObject, ChangeFieldType, ChangeFieldTypeArchiving, Plan, RenameObject, apply_plan, check_plan, diff
 from runtime.migrations.plan import AddForeignKey, AddUnique
 from runtime.site import Site
@@ -363,10 +363,7 @@ def apply_change(site: Site, plan: SetupPlan, *, changed_by: str | None, confirm
         }
         recorded.update(values, id=connection.execute(table.insert().values(**values).returning(table.c.id)).scalar_one())
 
-    try:
-        apply_plan(site, plan.migration, allow_data_loss=confirm, within=record)
-    except DataLossError:  # pragma: no cover - refused above already
-        raise
+    apply_plan(site, plan.migration, allow_data_loss=confirm, within=record)
     return _public(recorded)
 
 
@@ -434,5 +431,3 @@ def plan_revert(site: Site, change_id: int) -> SetupPlan:
         changes.append((item["kind"], item["api_name"], item["before"]))
     return plan_change(site, changes, reverts=change_id)
 
-
-__all__ += ["MigrationError"]

@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -180,7 +181,7 @@ def package_registry(registry: Registry) -> Registry:
 def indexed_source(display: str, data: Any) -> tuple[SourceFile, dict[int, tuple]]:
     """A SourceFile for JSON data: every value gets a line of its own, so a problem's line gives
     back the data path it is about (JSON has no lines of its own to point at)."""
-    source = SourceFile(path=__import__("pathlib").Path(display), display=display, data=data)
+    source = SourceFile(path=Path(display), display=display, data=data)
     lines: dict[int, tuple] = {}
 
     def walk(value: Any, path: tuple) -> None:
