@@ -1,4 +1,4 @@
-"""``tessera metadata …``: validate packages and generate their JSON Schema."""
+"""``tessera metadata …``: validate packages, generate their JSON Schema, export the site layer."""
 
 from __future__ import annotations
 
@@ -59,3 +59,24 @@ def schema(
     """Write the JSON Schema files that editors use to validate metadata YAML."""
     for path in write_schemas(out):
         typer.echo(str(path))
+
+
+@app.command("export")
+def export(
+    site: Path = typer.Option(..., "--site", help="Directory to write the site layer into, as a package (created if missing; must be empty)."),
+    db: str = typer.Option("sqlite:///tessera.sqlite", "--db", envvar="TESSERA_DATABASE_URL", help="Database URL of the site."),
+) -> None:
+    """Write what admins changed on the site (its own layer) as a package that installs elsewhere."""
+    from admin_ui.serve_commands import opened_site, reported
+    from runtime.site_layer.export import site_package_files
+
+    if site.exists() and (not site.is_dir() or any(site.iterdir())):
+        typer.echo(f"{site}: not an empty directory", err=True)
+        raise typer.Exit(1)
+    with reported(), opened_site(db, initialise=False) as opened:
+        files = site_package_files(opened.registry)
+    for relative, text in files.items():
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    typer.echo(f"{len(files)} files written to {site}")

@@ -62,10 +62,30 @@ def user_id_for(site: Site, records, key: str) -> str | None:
     return page.records[0]["id"] if page.records else None
 
 
+#: what a worker process reads to build its app (``--workers``: uvicorn imports the factory by name)
+WORKER_DATABASE_ENV = "TESSERA_WORKER_DATABASE_URL"
+WORKER_SECURE_COOKIES_ENV = "TESSERA_WORKER_SECURE_COOKIES"
+
+
+def worker_app():
+    """The app of one worker process of ``tessera serve --workers N``.
+
+    Each worker opens the site itself; they stay current with each other (and with other servers
+    on the same database) through the metadata version every request checks.
+    """
+    import os
+
+    from admin_ui.web.app import create_app
+    from admin_ui.web.settings import Settings
+
+    return create_app(Settings(database_url=os.environ[WORKER_DATABASE_ENV], secure_cookies=os.environ.get(WORKER_SECURE_COOKIES_ENV) == "1", initialise=False))
+
+
 def serve(
     db: str = DatabaseOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes; each sees metadata changes made by the others on its next request."),
     demo: bool = typer.Option(False, "--demo", help="Seed a demo organisation and CRM data (idempotent) and print the logins."),
     secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Send the session cookie over HTTPS only (behind TLS)."),
 ) -> None:
@@ -85,4 +105,13 @@ def serve(
             typer.echo(summary.describe())
     url = f"http://{host}:{port}"
     typer.echo(f"Tessera is running at {url} (API docs: {url}/api/docs) — press Ctrl+C to stop")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    import os
+
+    # the site is initialised (and seeded) once, above; each worker process opens it
+    app.state.services.site.dispose()
+    os.environ[WORKER_DATABASE_ENV] = db
+    os.environ[WORKER_SECURE_COOKIES_ENV] = "1" if secure_cookies else "0"
+    uvicorn.run("admin_ui.serve_commands:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning")

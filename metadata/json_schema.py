@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet
 from metadata.models.common import describe
 from metadata.models.security import DimensionsFile, GroupsFile, ProfilesFile, RolesFile, SharingRulesFile, TeamsFile
+from metadata.overrides import Override
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -33,6 +34,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "sharing_rules.schema.json": (SharingRulesFile, "共享规则（security/sharing_rules.yaml）"),
     "dimensions.schema.json": (DimensionsFile, "数据权限维度（security/dimensions.yaml）"),
     "teams.schema.json": (TeamsFile, "团队成员（security/teams.yaml）"),
+    "override.schema.json": (Override, "覆盖：逐属性修改其他包的组件（overrides/<kind>.<name>.yaml）"),
 }
 
 

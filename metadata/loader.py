@@ -1,7 +1,8 @@
 """Loading a package directory: every YAML file read, validated and located, problems collected.
 
 A package directory holds ``package.yaml`` and the folders ``objects/``, ``extensions/``,
-``layouts/``, ``value_sets/`` and ``apps/``, one definition per ``.yaml`` file, and ``security/``,
+``layouts/``, ``value_sets/``, ``apps/`` and ``overrides/`` (see :mod:`metadata.overrides`), one
+definition per ``.yaml`` file, and ``security/``,
 one file per kind (``roles.yaml``, ``profiles.yaml``, ...; see :mod:`metadata.models.security`). Loading never stops at the first
 problem; :class:`~metadata.errors.PackageError` carries them all.
 """
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from metadata.errors import Problem
 from metadata.models import App, Layout, ObjectDef, ObjectExtension, PackageManifest, ValueSet, ValueSetValue
 from metadata.models.security import SECURITY_FILES
+from metadata.overrides import Override
 from metadata.sources import DataPath, SourceFile, read_yaml
 from metadata.validation import validate
 
@@ -28,6 +30,7 @@ FOLDERS: dict[str, type[BaseModel]] = {
     "layouts": Layout,
     "value_sets": ValueSet,
     "apps": App,
+    "overrides": Override,
 }
 VALUES_FILE_COLUMNS = ["api_name", "parent", "label_zh", "label_en"]
 
@@ -56,6 +59,8 @@ class Package:
     layouts: list[tuple[Layout, Origin]] = field(default_factory=list)
     value_sets: list[tuple[ValueSet, Origin]] = field(default_factory=list)
     apps: list[tuple[App, Origin]] = field(default_factory=list)
+    #: per-property changes to other packages' components (see :mod:`metadata.overrides`)
+    overrides: list[tuple[Override, Origin]] = field(default_factory=list)
     #: security definitions by kind ("roles", "profiles", ...), each with its origin
     security: dict[str, list[tuple[Any, Origin]]] = field(default_factory=dict)
     #: names of definitions whose files did not load, by folder: references to them are not
@@ -198,7 +203,8 @@ def package_documents(package: Package) -> dict[str, Any]:
 
     return {
         "manifest": dump(package.manifest),
-        **{folder: [dump(definition) for definition, _ in getattr(package, folder)] for folder in FOLDERS},
+        # a package without overrides keeps the documents it had before overrides existed
+        **{folder: [dump(definition) for definition, _ in getattr(package, folder)] for folder in FOLDERS if folder != "overrides" or package.overrides},
         **({SECURITY_FOLDER: {kind: [dump(item) for item, _ in items] for kind, items in package.security.items()}} if package.security else {}),
     }
 
@@ -216,6 +222,8 @@ def package_from_documents(documents: dict[str, Any], problems: list[Problem], *
     for folder, model in FOLDERS.items():
         for index, data in enumerate(documents.get(folder, [])):
             name = data.get("api_name", data.get("extends", index)) if isinstance(data, dict) else index
+            if folder == "overrides" and isinstance(data, dict):
+                name = f"{data.get('kind')}.{name}"
             source = SourceFile(path=Path(folder) / f"{name}.yaml", display=f"{origin}:{manifest.name}/{folder}/{name}", data=data)
             definition = validate(model, source, problems) if isinstance(data, dict) else None
             if definition is None:

@@ -97,6 +97,10 @@ def build_registry(packages: list[Package], problems: list[Problem]) -> Registry
     for package in ordered:
         for extension, origin in package.extensions:
             _apply_extension(registry, package, extension, origin, problems)
+    from metadata.overrides import apply_package_overrides
+
+    for package in ordered:
+        apply_package_overrides(registry, package, problems, _all_dependencies(registry, package))
     check_registry(registry, problems)
     _check_apps(registry, problems)
     registry.security = check_security(registry, problems)

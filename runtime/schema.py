@@ -112,7 +112,7 @@ class PlatformTables:
 
 #: modules that add platform tables: each has ``build_tables(metadata) -> dict[str, sa.Table]``.
 #: Imported when the tables are built, so they may import this module for its column types.
-PLATFORM_TABLE_MODULES: tuple[str, ...] = ("runtime.security.tables", "runtime.auth.tables", "runtime.records.stages", "runtime.list_views", "runtime.settings")
+PLATFORM_TABLE_MODULES: tuple[str, ...] = ("runtime.security.tables", "runtime.auth.tables", "runtime.records.stages", "runtime.list_views", "runtime.settings", "runtime.site_layer.tables")
 
 
 def _subsystem_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:

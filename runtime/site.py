@@ -14,6 +14,7 @@ the formula layer compiles to are registered on each new connection.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
 from runtime.settings import SETTING_TABLE, SETTINGS, read_settings, set_setting
-from runtime.store import read_registry, write_packages
+from runtime.store import poll_metadata_version, read_metadata_version, read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
 
@@ -47,6 +48,9 @@ class Site:
     platform: PlatformTables
     #: the site settings (see :mod:`runtime.settings`), as read when the site was opened
     settings: dict[str, str] = field(default_factory=lambda: {name: s.default for name, s in SETTINGS.items()})
+    #: the metadata store's version the registry was read at (see :meth:`refresh`)
+    metadata_version: int = 0
+    _reloading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def time_zone(self) -> str:
@@ -84,10 +88,35 @@ class Site:
         except KeyError:
             raise KeyError(f"no object '{object_name}' on this site") from None
 
-    def reload(self, registry: Registry) -> None:
-        """Point the site at ``registry`` (after a migration committed it), rebuilding the tables."""
+    def reload(self, registry: Registry, *, version: int | None = None) -> None:
+        """Point the site at ``registry`` (after a migration committed it), rebuilding the tables.
+
+        Everything is built before anything is replaced, so a request running meanwhile sees the
+        old metadata or the new, never a mix. ``version`` is the store's version it belongs to.
+        """
+        metadata, platform, tables = _tables(registry)
+        self.metadata, self.platform, self.tables = metadata, platform, tables
         self.registry = registry
-        self.metadata, self.platform, self.tables = _tables(registry)
+        if version is not None:
+            self.metadata_version = version
+
+    def refresh(self) -> bool:
+        """Catch up with the metadata store if another process changed it; True if it did.
+
+        One single-row read when nothing changed (what every request pays); otherwise the
+        registry is read again and everything cached per registry (record models, compiled
+        formulas, security, the OpenAPI document) rebuilds itself on next use.
+        """
+        if poll_metadata_version(self.engine, self.platform) == self.metadata_version:
+            return False
+        with self._reloading:
+            with self.engine.connect() as connection, connection.begin():
+                version = read_metadata_version(connection, self.platform)
+                if version == self.metadata_version:  # another thread caught up meanwhile
+                    return False
+                registry = read_registry(connection, self.platform)
+            self.reload(registry, version=version)
+        return True
 
     def dispose(self) -> None:
         """Close the engine's pooled connections."""
@@ -200,8 +229,9 @@ def init_site(url_or_engine: str | sa.Engine, package_roots: Iterable[Path] | No
     with engine.begin() as connection:
         metadata.create_all(connection)
         write_packages(connection, platform, registry)
+        version = read_metadata_version(connection, platform)
         settings = read_settings(connection, platform[SETTING_TABLE])
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings, metadata_version=version)
 
 
 def open_site(url_or_engine: str | sa.Engine) -> Site:
@@ -217,6 +247,7 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         # A subsystem added since the site was made brings its tables the first time it opens.
         metadata.create_all(connection, tables=list(platform.extra.values()), checkfirst=True)
         registry = read_registry(connection, platform)
+        version = read_metadata_version(connection, platform)
         settings = read_settings(connection, platform[SETTING_TABLE])
     tables = build_tables(registry, metadata)
-    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings)
+    return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings, metadata_version=version)

@@ -13,9 +13,9 @@ statement, the drift check — the transaction rolls back and the database is as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ from runtime.migrations.plan import (
     ArchiveField,
     ArchiveObject,
     ChangeFieldType,
+    ChangeFieldTypeArchiving,
     DropForeignKey,
     DropIndex,
     DropUnique,
@@ -47,7 +48,7 @@ from runtime.migrations.plan import (
 )
 from runtime.schema import build_table, build_tables, column_from_spec, new_metadata, object_column_specs
 from runtime.site import Site
-from runtime.store import documents_of, read_documents, write_packages
+from runtime.store import documents_of, read_documents, read_metadata_version, write_packages
 
 __all__ = ["apply_plan", "check_plan", "migration_connection"]
 
@@ -100,6 +101,8 @@ class _Runner:
     converted: dict[tuple[str, str], dict[str, list[tuple[str, Any]]]] = field(default_factory=dict)
     #: new object name → old object name
     old_names: dict[str, str] = field(default_factory=dict)
+    #: per ChangeFieldTypeArchiving: the ids of the records whose values do not convert
+    unconvertible: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     created_objects: bool = False
 
     def __post_init__(self) -> None:
@@ -154,7 +157,9 @@ class _Runner:
                     results[new].append((row.id, convert[new](value)))
                 except ValueError as error:
                     failures.append(UnconvertibleValue(row.id, value, str(error)))
-        if failures:
+        if failures and isinstance(operation, ChangeFieldTypeArchiving):
+            self.unconvertible[(operation.object, operation.field)] = sorted({failure.record_id for failure in failures})
+        elif failures:
             raise ConversionError(operation.object, operation.field, operation.old_type, operation.new_type, failures)
         return results
 
@@ -221,6 +226,25 @@ class _Runner:
                 batch.drop_column(spec.name)
         for spec in unit.specs:
             self.operations.alter_column(operation.object, f"{spec.name}__new", new_column_name=spec.name)
+
+    def _ChangeFieldTypeArchiving(self, operation: ChangeFieldTypeArchiving) -> None:
+        ids = self.unconvertible.get((operation.object, operation.field))
+        if ids:
+            old_object = self.plan.old.object(self.old_names[operation.object])
+            new_field = self.plan.new.field(operation.object, operation.field)
+            old_units = object_units(self.plan.old, old_object)
+            old_name = operation.field if operation.field in old_units else new_field.renamed_from
+            # by now the table and the field carry their new names (phases 1 and 3), their old type
+            specs = [replace(spec, name=column) for spec, column in zip(old_units[old_name].specs, operation.columns)]
+            table = sa.Table(operation.object, sa.MetaData(), sa.Column("id", sa.String(32), primary_key=True), *(sa.Column(spec.name, spec.type) for spec in specs))
+            archive.archive_columns(
+                self.connection, table, specs, kind="field", object_name=operation.object, field_name=operation.field,
+                definition=self.plan.old.field(old_object.api_name, old_name).model_dump(mode="json", exclude_defaults=True),
+                only_ids=ids,
+            )
+            # cleared before the conversion, so the column keeps only values of the new type
+            self.connection.execute(sa.update(table).where(table.c.id.in_(ids)).values({spec.name: None for spec in specs}))
+        self._ChangeFieldType(operation)
 
     def _AddObject(self, operation: AddObject) -> None:
         if self.created_objects:
@@ -340,8 +364,11 @@ def check_plan(site: Site, plan: Plan) -> None:
         _Runner(connection, plan).check()
 
 
-def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False) -> None:
+def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within: Callable[[sa.Connection], None] | None = None) -> None:
     """Apply ``plan`` to ``site`` in one transaction, then point ``site`` at the new metadata.
+
+    ``within`` is called on the migration's connection after the store is written, so what it
+    records (a change set) commits or rolls back with the migration.
 
     Raises DataLossError if the plan archives data and ``allow_data_loss`` is false,
     ConversionError if values do not convert, DriftError if the result would not match the
@@ -359,12 +386,15 @@ def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False) -> None
                 apply_operation(runner, step)
             step = None
             write_packages(connection, site.platform, plan.new)
+            if within is not None:
+                within(connection)
             differences = check_drift(connection, plan.new)
             if differences:
                 raise DriftError(differences)
+            version = read_metadata_version(connection, site.platform)
     except sa.exc.DBAPIError as error:
         where = f" at step '{step.describe()}'" if step is not None else ""
         raise MigrationError(f"the database refused the migration{where}: {error.orig}; nothing was changed") from None
     except MetadataError as error:
         raise MigrationError(f"the metadata cannot be applied: {error}") from None
-    site.reload(plan.new)
+    site.reload(plan.new, version=version)

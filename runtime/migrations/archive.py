@@ -81,8 +81,13 @@ def archive_columns(
     object_name: str,
     field_name: str | None,
     definition: dict[str, Any],
+    only_ids: list[str] | None = None,
 ) -> Archive:
-    """Copy ``specs``' columns of ``table`` (with ids) into a new archive table and catalogue it."""
+    """Copy ``specs``' columns of ``table`` (with ids) into a new archive table and catalogue it.
+
+    ``only_ids`` limits the copy to those records (a type change archiving the values that do
+    not convert).
+    """
     catalogue = _catalogue()
     number = connection.execute(sa.select(sa.func.coalesce(sa.func.max(catalogue.c.id), 0) + 1)).scalar_one()
     archived = _archive_table(f"{ARCHIVE_TABLE_PREFIX}{number}", specs)
@@ -91,6 +96,8 @@ def archive_columns(
     source = sa.select(*(table.c[name] for name in names))
     if kind == "field":  # only records that have a value
         source = source.where(sa.or_(*(table.c[name].is_not(None) for name in names if name != "id")))
+    if only_ids is not None:
+        source = source.where(table.c.id.in_(only_ids))
     connection.execute(archived.insert().from_select(names, source))
     count = connection.execute(sa.select(sa.func.count()).select_from(archived)).scalar_one()
     record = {

@@ -25,6 +25,7 @@ __all__ = [
     "ArchiveField",
     "ArchiveObject",
     "ChangeFieldType",
+    "ChangeFieldTypeArchiving",
     "DropForeignKey",
     "DropIndex",
     "DropUnique",
@@ -151,6 +152,20 @@ class ChangeFieldType(Operation):
     def describe(self) -> str:
         how = "values converted" if self.alters_columns else "values checked"
         return f"change field {self.object}.{self.field}: {self.old_type} → {self.new_type} ({how})"
+
+
+@dataclass(frozen=True)
+class ChangeFieldTypeArchiving(ChangeFieldType):
+    """A type change asked for although some values do not convert: those values are moved to an
+    archive (restorable, like a removed field's) and cleared; every other value is converted."""
+
+    data_loss: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return (
+            f"change field {self.object}.{self.field}: {self.old_type} → {self.new_type} "
+            "(values converted; those that do not convert moved to an archive, restorable)"
+        )
 
 
 @dataclass(frozen=True)

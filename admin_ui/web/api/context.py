@@ -93,6 +93,8 @@ def endpoint(handler: Callable[[Request], Response]) -> Callable[[Request], Awai
 
 
 def _handle(handler: Callable[[Request], Response], request: Request) -> Response:
+    # another worker or server may have changed the metadata: catch up before anything reads it
+    services_of(request).site.refresh()
     resolve_pending(request)
     try:
         return handler(request)

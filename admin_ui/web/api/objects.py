@@ -16,6 +16,7 @@ from starlette.routing import Route
 from admin_ui.web.api.context import endpoint, require_user, services_of, unknown_object
 from admin_ui.web.responses import JSONResponse, error
 from metadata.generated_layouts import generated_layout
+from runtime.site_layer.components import component_owner, field_packages
 
 
 def _label(label: Any) -> dict[str, str] | None:
@@ -64,6 +65,7 @@ def describe_data(services, actor, name: str) -> dict[str, Any]:
     definition = registry.objects[name]
     model = services.records.model(name)
     field_permissions = services.security.field_permissions(actor, name)
+    owners = field_packages(registry, name)  # which layer added each field: a package, or the site
     fields = []
     for spec in model.fields.values():
         if spec.definition is not None:
@@ -71,6 +73,8 @@ def describe_data(services, actor, name: str) -> dict[str, Any]:
         else:
             entry = {"api_name": spec.name, "type": spec.type, "label": {"en": spec.name, "zh": spec.name}}
         entry["system"] = spec.system
+        if spec.name in owners:
+            entry["package"] = owners[spec.name]
         entry["writable"] = spec.name in model.inputs
         if spec.targets:
             entry["targets"] = list(spec.targets)
@@ -91,6 +95,7 @@ def describe_data(services, actor, name: str) -> dict[str, Any]:
         "plural_label": _label(definition.plural_label),
         "description": _label(definition.description),
         "name_field": definition.name_field,
+        "package": component_owner(registry, "objects", name),
         "features": definition.features.model_dump(mode="json"),
         "permissions": services.security.object_permissions(actor, name),
         "fields": fields,

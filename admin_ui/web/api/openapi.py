@@ -213,6 +213,7 @@ def _common_schemas() -> dict[str, Any]:
                 "api_name": {"type": "string"},
                 "label": {"$ref": "#/components/schemas/Label"},
                 "permissions": {"$ref": "#/components/schemas/Permissions"},
+                "package": {"type": ["string", "null"], "description": "The package declaring the object; 'site' when an admin created it"},
                 "fields": {"type": "array", "items": {"type": "object"}},
                 "business_types": {"type": "array", "items": {"type": "object"}},
                 "picklists": {"type": "object"},
@@ -297,6 +298,9 @@ def build_document(services) -> dict[str, Any]:
             },
         },
     }
+    from admin_ui.web.api.metadata import openapi_paths
+
+    paths.update(openapi_paths(_errors))
     for name in names:
         model = services.records.model(name)
         schemas[_schema_name(name, "Input")] = _input_schema(services, name, partial=False)
@@ -313,7 +317,7 @@ def build_document(services) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
+        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, {"name": "metadata"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from admin_ui.web.api import access, objects, openapi, records, transfer, users
+from admin_ui.web.api import access, metadata, objects, openapi, records, transfer, users
 
 
 def routes() -> list[BaseRoute]:
-    return [*openapi.routes(), *objects.routes(), *records.routes(), *transfer.routes(), *access.routes(), *users.routes()]
+    return [*openapi.routes(), *objects.routes(), *records.routes(), *transfer.routes(), *access.routes(), *users.routes(), *metadata.routes()]

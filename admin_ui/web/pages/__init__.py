@@ -53,6 +53,8 @@ def _guarded(endpoint):
     """
 
     def answer(request):
+        # another worker or server may have changed the metadata: catch up before rendering
+        request.app.state.services.site.refresh()
         try:
             return endpoint(request)
         except navigation.PageNotFound as missing:
