@@ -148,6 +148,8 @@ class SiteTemplates:
             tables=dict(template.tables),
             metadata=template.metadata,
             platform=template.platform,
+            settings=dict(template.settings),
+            metadata_version=template.metadata_version,
         )
 
     def copy(self, destination: Path, package_roots: Iterable[Path] | None = None) -> str:

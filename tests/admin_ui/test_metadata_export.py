@@ -5,14 +5,14 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from admin_ui.cli import app as cli
-from runtime.site import init_site
+from runtime.site import init_site, open_site
 from runtime.site_layer import apply_change, component, plan_change
 
 runner = CliRunner()
 
 
 def test_export_writes_a_package_that_check_accepts(cli_url, tmp_path):
-    site = init_site(cli_url)
+    site = open_site(cli_url)
     account = component(site.registry, "objects", "account")
     account["label"] = {"en": "Client", "zh": "客户"}
     account["fields"].append({"api_name": "fleet_size", "type": "integer", "label": {"en": "Fleet Size"}})

@@ -13,7 +13,6 @@ runner = CliRunner()
 
 
 def test_the_time_zone_is_set_checked_and_given_to_new_users(cli_url):
-    assert runner.invoke(app, ["db", "init", "--db", cli_url]).exit_code == 0
     shown = runner.invoke(app, ["site", "show", "--db", cli_url])
     assert shown.exit_code == 0 and "time_zone = UTC" in shown.stdout
 

@@ -41,7 +41,6 @@ def test_mistakes_are_reported_plainly(cli_url, tmp_path):
 
 
 def test_export_neutralises_formula_cells_and_raw_keeps_them(cli_url, tmp_path):
-    assert runner.invoke(app, ["db", "init", "--db", cli_url]).exit_code == 0
     source = tmp_path / "accounts.csv"
     source.write_bytes("name,industry,employees\r\n+cmd|calc,mining,77\r\n".encode())
     assert runner.invoke(app, ["import", "account", str(source), "--db", cli_url]).exit_code == 0

@@ -36,7 +36,7 @@ def vehicle(name: str, **extra) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin_headers(app, services):
     from starlette.testclient import TestClient
 

@@ -18,13 +18,13 @@ import os
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metadata.registry import shipped_packages
 from runtime.query.filters import OPERATORS
 from runtime.records.context import SYSTEM
-from runtime.site import init_site
 
 pytestmark = pytest.mark.database
 
@@ -46,10 +46,22 @@ HOSTILE = st.sampled_from([*HOSTILE_VALUES, "x" * 5000])
 HOSTILE_IN_FILTERS = st.sampled_from([*HOSTILE_VALUES, "x" * 300])
 
 
-@pytest.fixture(scope="module")
-def web_site(web_engine):
+@pytest.fixture
+def web_engine(tmp_path, site_templates):
+    """A database of the test's own holding the CRM and the zoo package (a template copy)."""
+    url = site_templates.copy(tmp_path / "zoo.sqlite", [*shipped_packages(), ZOO_PACKAGE])
+    engine = sa.create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        site_templates.drop(url)
+
+
+@pytest.fixture
+def web_site(web_engine, site_templates):
     """The web tests' site, with the zoo package beside the CRM (geolocations and more)."""
-    return init_site(web_engine, [*shipped_packages(), ZOO_PACKAGE])
+    return site_templates.site(web_engine, [*shipped_packages(), ZOO_PACKAGE])
 
 
 def covering_objects(services) -> list[str]:
@@ -203,7 +215,7 @@ def send(client, method: str, url: str, body, headers):
     return client.request(method, url, content=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin_headers(app, services):
     from runtime.security import ADMINISTRATOR, assign
     from starlette.testclient import TestClient

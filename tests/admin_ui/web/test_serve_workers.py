@@ -17,7 +17,7 @@ import pytest
 
 from runtime.records.context import SYSTEM
 from runtime.security import ADMINISTRATOR, assign
-from runtime.site import init_site
+from runtime.site import open_site
 
 PASSWORD = "correct horse"
 SERVE = [sys.executable, "-c", "from admin_ui.cli import main; main()", "serve"]
@@ -48,7 +48,7 @@ def admin_site(cli_url):
     from admin_ui.web.settings import Settings
     from runtime.auth import AuthSettings
 
-    site = init_site(cli_url)
+    site = open_site(cli_url)
     services = build_services(Settings(database_url=cli_url, auth=AuthSettings(argon2_time_cost=1, argon2_memory_cost=8, argon2_parallelism=1)), site)
     user = services.records.create(SYSTEM, "user", {"username": "setup_admin", "name": "Admin", "language": "en"})
     services.auth.set_password(user["id"], PASSWORD)
