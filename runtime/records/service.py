@@ -33,7 +33,7 @@ from runtime.ids import new_id
 from runtime.query.access import AccessPolicy
 from runtime.query.compiler import SelectScope
 from runtime.query.reader import Count, Page, RecordReader
-from runtime.records import auto_numbers, history, relations, rollups
+from runtime.records import auto_numbers, history, relations, rollups, uniqueness
 from runtime.records import model as m
 from runtime.records.coercion import Invalid, is_record_id
 from runtime.records.context import SYSTEM, Actor
@@ -140,6 +140,9 @@ class RecordService:
     def _integrity_error(self, error: sa.exc.IntegrityError) -> RecordValidationError:
         text = str(error.orig)
         for model in self.models().registry.objects:
+            clash = uniqueness.clash_in(self.models().get(model), text)
+            if clash is not None:
+                return RecordValidationError(clash, object_name=model)
             for name, spec in self.models().get(model).fields.items():
                 if getattr(spec.definition, "unique", False) or spec.type == "auto_number":
                     if f"{model}.{name}" in text or f"uq_{model}_{name}" in text:
@@ -251,7 +254,7 @@ class RecordService:
         return errors
 
     def _validate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], old: dict[str, Any] | None, changed: Iterable[str] = ()) -> list[FieldError]:
-        errors = check_business_type(model, record, old, creating=old is None)
+        errors = check_business_type(model, record, old, creating=old is None, changed=None if old is None else frozenset(changed))
         if errors:
             return errors
         definition = model.definition
@@ -264,7 +267,7 @@ class RecordService:
             view = ctx.formulas.with_formula_fields(model, needed, view, ctx.actor, ctx.prefetch)
         if definition.field_rules:
             errors = ctx.formulas.field_rule_errors(model, view, prior, frozenset(changed), ctx.actor, ctx.prefetch)
-        return errors + ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
+        return errors + ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch, None if old is None else frozenset(changed))
 
     def _stage_errors(self, ctx: WriteContext, model: m.ObjectModel, old: Mapping[str, Any] | None, values: Mapping[str, Any]) -> list[FieldError]:
         """The stage gate (key events) for a save by a user; platform jobs set stages freely."""
@@ -371,6 +374,8 @@ class RecordService:
             for index, errors in relations.check_references(ctx, model, records).items():
                 failures.setdefault(index, []).extend(errors)
             for index, errors in self._unique_errors(ctx, model, records, [None] * len(records)).items():
+                failures.setdefault(index, []).extend(errors)
+            for index, errors in uniqueness.group_errors(ctx.connection, ctx.table(model.name), model, records, [None] * len(records)).items():
                 failures.setdefault(index, []).extend(errors)
         if failures:
             if single:
@@ -538,6 +543,7 @@ class RecordService:
             if not errors:
                 errors = relations.check_references(ctx, model, [merged], changes).get(0, [])
                 errors += self._unique_errors(ctx, model, [changes], [record_id]).get(0, [])
+                errors += uniqueness.group_errors(ctx.connection, ctx.table(model.name), model, [merged], [record_id], changes).get(0, [])
             if errors:
                 raise RecordValidationError(errors, object_name=model.name)
             if changes:
