@@ -12,7 +12,8 @@ Every write runs in one transaction, in this order:
 4. validation rules (formulas), every failing rule reported together;
 5. references (target exists, not in the recycle bin) and unique values;
 6. the write itself, with the optimistic version check on update;
-7. field history, then roll-up upkeep on the parents touched.
+7. field history, then roll-up upkeep on the parents touched; before commit, the sharing-rule
+   membership and inherited teams of the records written (:mod:`runtime.security.shares`).
 
 Required fields are checked after defaults (step 3), so a required field with a default is not
 reported missing. A step that finds problems stops the pipeline with a
@@ -130,6 +131,7 @@ class RecordService:
             )
             try:
                 yield ctx
+                _keep_shares(self.site, ctx)
                 # the access policy keeps what it derives from records (org closures) current, in this transaction
                 after_write = getattr(self.reader.access, "after_write", None)
                 if after_write is not None and object_name is not None:
@@ -397,6 +399,7 @@ class RecordService:
             record.update(created_by=user, updated_by=user, created_at=now, updated_at=now, version=1, deleted_at=None)
             rows.append(mapper.to_row(record))
         ctx.connection.execute(sa.insert(ctx.table(model.name)), rows)
+        ctx.written.setdefault(model.name, set()).update(record["id"] for record in records)
         history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
             rollups.refresh(ctx, rollups.parents_of(model, records))
@@ -555,6 +558,7 @@ class RecordService:
                 )
                 if result.rowcount != 1:
                     raise self._conflict(model, old["version"], version if version is not None else old["version"])
+                ctx.written.setdefault(model.name, set()).add(record_id)
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
@@ -685,6 +689,15 @@ class RecordService:
             if object_name in touched:
                 touched[object_name] -= set(object_ids)
         rollups.refresh(ctx, touched)
+
+
+def _keep_shares(site, ctx: WriteContext) -> None:
+    """Sharing-rule membership and inherited teams follow the records written, in this transaction."""
+    if site.registry.security is None:
+        return
+    from runtime.security import shares  # the security layer reads records: imported when used
+
+    shares.after_write(ctx.connection, site, ctx.models, ctx.formulas, ctx.written)
 
 
 def scope_dialect(service: RecordService) -> str:
