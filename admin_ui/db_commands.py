@@ -133,7 +133,8 @@ def plan(paths: list[Path] = PackagesArgument, db: str = DatabaseOption) -> None
         def show(site: Site) -> None:
             migration = plan_packages(site, paths)
             typer.echo(str(migration))
-            check_plan(site, migration)
+            for finding in check_plan(site, migration):
+                typer.echo(f"  {finding}")
             if migration.data_loss:
                 typer.echo("apply with --allow-data-loss: removed data is archived and can be restored until purged")
 
@@ -159,13 +160,15 @@ def apply(
                 return
             typer.echo(str(migration))
             try:
-                apply_plan(site, migration, allow_data_loss=allow_data_loss)
+                findings = apply_plan(site, migration, allow_data_loss=allow_data_loss)
             except DataLossError as error:
                 steps = "\n  ".join(error.steps)
                 _fail(
                     f"refused: the plan removes data (archived, restorable until purged):\n  {steps}\n"
                     "apply again with --allow-data-loss to go ahead; nothing was changed"
                 )
+            for finding in findings:
+                typer.echo(f"  {finding}")
             steps = len(migration.operations)
             typer.echo(f"applied {steps} step{'s' if steps != 1 else ''}; the database matches the metadata")
 

@@ -30,6 +30,13 @@ NUMERIC_TYPES = frozenset({"integer", "number", "currency", "percent"})
 ORDERED_TYPES = NUMERIC_TYPES | {"date", "datetime", "time"}
 #: Fields that may hold a stage path's win rate (0–100, with the key events' fractional shares).
 WIN_RATE_TYPES = frozenset({"number", "percent"})
+#: Field types a unique group cannot hold: computed (no column, or kept by the platform), two
+#: columns, lists, or text too long to index on every database.
+UNIQUE_UNSUPPORTED_TYPES = frozenset(
+    {"formula", "rollup", "geolocation", "multi_picklist", "tags", "file", "image", "long_text", "rich_text", "textarea"}
+)
+#: System fields a unique group may name ("one per owner", "one per business type").
+UNIQUE_SYSTEM_FIELDS = frozenset({"owner", "business_type"})
 
 
 class _Checker:
@@ -86,6 +93,7 @@ class _Checker:
         elif object_def.name_field in fields and fields[object_def.name_field].type not in NAME_FIELD_TYPES:
             self.report(("object", name), ("name_field",), f"name field '{object_def.name_field}' must be text, auto-number or formula, not {fields[object_def.name_field].type}")
         self.stages(object_def, fields)
+        self.unique_groups(object_def, fields)
         self.business_types(object_def, fields)
         for rule in object_def.validation_rules:
             if rule.field is not None and rule.field not in readable:
@@ -248,6 +256,25 @@ class _Checker:
                 for event_name, count in event_names.items():
                     if count > 1:
                         self.report(key, ("stages", index, "key_events"), f"duplicate key event '{event_name}'")
+
+    def unique_groups(self, object_def: ObjectDef, fields: dict) -> None:
+        """Each ``unique`` group names stored, single-column fields (or owner / business type), once."""
+        name = object_def.api_name
+        seen: dict[frozenset[str], int] = {}
+        for index, group in enumerate(object_def.unique):
+            for position, field_name in enumerate(group):
+                subpath = ("unique", index, position)
+                definition = fields.get(field_name)
+                if definition is None:
+                    if field_name not in UNIQUE_SYSTEM_FIELDS:
+                        choices = set(fields) | UNIQUE_SYSTEM_FIELDS
+                        self.report(("object", name), subpath, f"unknown field '{field_name}' on '{name}'", did_you_mean(field_name, choices))
+                elif definition.type in UNIQUE_UNSUPPORTED_TYPES:
+                    self.report(("object", name), subpath, f"field '{field_name}' is {definition.type}, which a unique group cannot hold")
+            key = frozenset(group)
+            if key in seen:
+                self.report(("object", name), ("unique", index), f"unique group {group} repeats group {seen[key] + 1}")
+            seen.setdefault(key, index)
 
     def win_rate_field(self, object_def: ObjectDef, fields: dict) -> None:
         """The field the platform keeps at the stage path's win rate: a stored number or percent."""

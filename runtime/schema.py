@@ -9,7 +9,8 @@ Choices worth knowing:
 * Table name = object api name; column name = field api name. Api names are checked identifiers,
   and SQLAlchemy quotes the reserved words among them (``"user"``).
 * Every constraint and index has an explicit, predictable name (``pk_<table>``,
-  ``ix_<table>_<column>``, ``uq_<table>_<column>``, ``fk_<table>_<column>``), shortened with a
+  ``ix_<table>_<column>``, ``uq_<table>_<column>``, ``fk_<table>_<column>``, and
+  ``ux_<table>_<a>_<b>`` for the unique index of a group of fields), shortened with a
   hash suffix past PostgreSQL's 63 characters, so migrations can drop them by name.
 * Declared fields are nullable columns. ``required`` is enforced by the record pipeline, which
   also knows the per-business-type required fields a column constraint could not express, and a
@@ -54,6 +55,7 @@ __all__ = [
     "spec_constraints",
     "stored_fields",
     "system_column_specs",
+    "unique_groups",
 ]
 
 #: PostgreSQL's identifier limit; SQLite has none, but names must be the same on both.
@@ -302,7 +304,19 @@ def build_table(registry: Registry, object_def: ObjectDef, metadata: sa.MetaData
     items: list[sa.schema.SchemaItem] = [column_from_spec(spec) for spec in specs]
     for spec in specs:
         items.extend(spec_constraints(table_name, spec))
+    for index_name, columns in unique_groups(object_def, table_name):
+        items.append(sa.Index(index_name, *columns, unique=True))
     return sa.Table(table_name, metadata, *items)
+
+
+def unique_groups(object_def: ObjectDef, table_name: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(index name, columns) of each of the object's ``unique`` groups: ``ux_<table>_<a>_<b>``.
+
+    A unique *index* rather than a constraint: both databases create and drop one without
+    copying the table, and both let rows with a NULL in any of its columns repeat.
+    """
+    table_name = table_name or object_def.api_name
+    return [(constraint_name("ux", table_name, "_".join(group)), tuple(group)) for group in object_def.unique]
 
 
 def build_tables(registry: Registry, metadata: sa.MetaData) -> dict[str, sa.Table]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -204,6 +204,22 @@ class ObjectDef(_ObjectParts):
             "赢率字段：由平台按阶段路径的赢率自动填写的数字或百分比字段（需要阶段字段）。",
         ),
     )
+    unique: list[Annotated[list[Identifier], Field(min_length=2)]] = Field(
+        default_factory=list,
+        description=describe(
+            "Groups of two or more fields whose values together no two records share (a unique index); "
+            "a record with any of them blank is not checked.",
+            "组合唯一：每组两个或以上字段，其取值组合不能在两条记录中重复（唯一索引）；任一字段为空的记录不受限制。",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _unique_groups(self):
+        for group in self.unique:
+            repeated = sorted({name for name in group if group.count(name) > 1})
+            if repeated:
+                raise ValueError(f"unique group {group} names {', '.join(repeated)} more than once")
+        return self
 
 
 class ObjectExtension(_ObjectParts):

@@ -24,7 +24,7 @@ from alembic.operations import Operations
 
 from metadata.errors import MetadataError
 from runtime.errors import ConversionError, DataLossError, DriftError, MigrationError, UnconvertibleValue
-from runtime.migrations import archive
+from runtime.migrations import archive, records
 from runtime.migrations.convert import converters
 from runtime.migrations.diff import object_units
 from runtime.migrations.drift import check_drift
@@ -34,13 +34,17 @@ from runtime.migrations.plan import (
     AddIndex,
     AddObject,
     AddUnique,
+    AddUniqueIndex,
     ArchiveField,
     ArchiveObject,
     ChangeFieldType,
     ChangeFieldTypeArchiving,
+    CountRuleBreakers,
     DropForeignKey,
     DropIndex,
     DropUnique,
+    DropUniqueIndex,
+    FillWinRate,
     Operation,
     Plan,
     RenameField,
@@ -104,6 +108,8 @@ class _Runner:
     #: per ChangeFieldTypeArchiving: the ids of the records whose values do not convert
     unconvertible: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     created_objects: bool = False
+    #: what the steps over records found, one sentence each (shown with the plan)
+    findings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.operations = Operations(MigrationContext.configure(self.connection))
@@ -276,6 +282,36 @@ class _Runner:
         with self.operations.batch_alter_table(operation.object) as batch:
             batch.create_unique_constraint(operation.name, [operation.column])
 
+    def _DropUniqueIndex(self, operation: DropUniqueIndex) -> None:
+        self.operations.drop_index(operation.name, table_name=operation.object)
+
+    def _AddUniqueIndex(self, operation: AddUniqueIndex) -> None:
+        table = sa.table(operation.object, *(sa.column(name) for name in operation.fields))
+        columns = [table.c[name] for name in operation.fields]
+        # rows with a blank in any of the fields are not held by the index (NULLs never match)
+        repeated = (
+            sa.select(*columns, sa.func.count().label("records"))
+            .where(*(column.is_not(None) for column in columns))
+            .group_by(*columns)
+            .having(sa.func.count() > 1)
+            .subquery()
+        )
+        groups, records = self.connection.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(repeated.c.records), 0))
+        ).one()
+        if groups:
+            shown = self.connection.execute(sa.select(repeated).limit(SHOWN_ROWS)).all()
+            listed = "; ".join(
+                ", ".join(f"{name}={value!r}" for name, value in zip(operation.fields, row[:-1])) + f" ({row[-1]} records)" for row in shown
+            )
+            more = f"; … and {groups - len(shown)} more" if groups > len(shown) else ""
+            raise MigrationError(
+                f"cannot make ({', '.join(operation.fields)}) of {operation.object} unique together: "
+                f"{records} records share their values in {groups} group{'s' if groups != 1 else ''}: {listed}{more}; "
+                "make them unique first; nothing was changed"
+            )
+        self.operations.create_index(operation.name, operation.object, list(operation.fields), unique=True)
+
     def _AddIndex(self, operation: AddIndex) -> None:
         self.operations.create_index(operation.name, operation.object, [operation.column])
 
@@ -298,6 +334,12 @@ class _Runner:
             )
         with self.operations.batch_alter_table(operation.object) as batch:
             batch.create_foreign_key(operation.name, operation.target, [operation.column], ["id"], ondelete=operation.ondelete)
+
+    def _CountRuleBreakers(self, operation: CountRuleBreakers) -> None:
+        self.findings.append(records.count_rule_breakers(self.connection, self.plan.new, operation.object, operation.rule))
+
+    def _FillWinRate(self, operation: FillWinRate) -> None:
+        self.findings.append(records.fill_win_rates(self.connection, self.plan.new, operation.object))
 
     def _ArchiveObject(self, operation: ArchiveObject) -> None:
         object_def = self.plan.old.object(operation.object)
@@ -358,24 +400,48 @@ def _check_current(connection: sa.Connection, site: Site, plan: Plan) -> None:
         raise MigrationError("the site's metadata changed since this plan was made; plan again")
 
 
-def check_plan(site: Site, plan: Plan) -> None:
-    """Run the plan's value checks without changing anything (raises ConversionError)."""
-    with site.engine.connect() as connection:
-        _Runner(connection, plan).check()
+class _DryRun(Exception):
+    """Ends a rehearsal: the transaction rolls back, carrying what the steps found."""
+
+    def __init__(self, findings: list[str]):
+        self.findings = findings
 
 
-def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within: Callable[[sa.Connection], None] | None = None) -> None:
+def check_plan(site: Site, plan: Plan) -> list[str]:
+    """Rehearse the plan in a transaction that is always rolled back; nothing is changed.
+
+    Raises what applying would (ConversionError for values that do not convert, MigrationError
+    for a unique group over repeated values, ...) and otherwise returns what the steps over
+    records found: how many records a new rule finds broken, how many win rates get filled.
+    """
+    if not plan.operations:
+        return []
+    try:
+        _run(site, plan, rehearse=True)
+    except _DryRun as done:
+        return done.findings
+    raise AssertionError("a rehearsal always rolls back")  # pragma: no cover
+
+
+def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within: Callable[[sa.Connection], None] | None = None) -> list[str]:
     """Apply ``plan`` to ``site`` in one transaction, then point ``site`` at the new metadata.
 
     ``within`` is called on the migration's connection after the store is written, so what it
     records (a change set) commits or rolls back with the migration.
 
-    Raises DataLossError if the plan archives data and ``allow_data_loss`` is false,
-    ConversionError if values do not convert, DriftError if the result would not match the
-    metadata, MigrationError for anything else that fails; in every case nothing is changed.
+    Returns what the steps over records found (see :func:`check_plan`). Raises DataLossError if
+    the plan archives data and ``allow_data_loss`` is false, ConversionError if values do not
+    convert, DriftError if the result would not match the metadata, MigrationError for anything
+    else that fails; in every case nothing is changed.
     """
     if plan.data_loss and not allow_data_loss:
         raise DataLossError(operation.describe() for operation in plan.data_loss)
+    findings, version = _run(site, plan, rehearse=False, within=within)
+    site.reload(plan.new, version=version)
+    return findings
+
+
+def _run(site: Site, plan: Plan, *, rehearse: bool, within: Callable[[sa.Connection], None] | None = None) -> tuple[list[str], int]:
     step: Operation | None = None
     try:
         with migration_connection(site.engine, _tables_to_check(plan)) as connection:
@@ -385,6 +451,8 @@ def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within:
             for step in plan.operations:
                 apply_operation(runner, step)
             step = None
+            if rehearse:
+                raise _DryRun(runner.findings)
             write_packages(connection, site.platform, plan.new)
             if within is not None:
                 within(connection)
@@ -397,4 +465,4 @@ def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False, within:
         raise MigrationError(f"the database refused the migration{where}: {error.orig}; nothing was changed") from None
     except MetadataError as error:
         raise MigrationError(f"the metadata cannot be applied: {error}") from None
-    site.reload(plan.new, version=version)
+    return runner.findings, version

@@ -20,18 +20,22 @@ from runtime.migrations.plan import (
     AddIndex,
     AddObject,
     AddUnique,
+    AddUniqueIndex,
     ArchiveField,
     ArchiveObject,
     ChangeFieldType,
+    CountRuleBreakers,
     DropForeignKey,
     DropIndex,
     DropUnique,
+    DropUniqueIndex,
+    FillWinRate,
     Operation,
     Plan,
     RenameField,
     RenameObject,
 )
-from runtime.schema import ColumnSpec, column_specs, constraint_name, system_column_specs
+from runtime.schema import ColumnSpec, column_specs, constraint_name, system_column_specs, unique_groups
 from runtime.types import describe_type
 
 __all__ = ["diff", "object_units"]
@@ -134,6 +138,7 @@ def _object_operations(old: Registry, new: Registry, old_def: ObjectDef, new_def
     drops: list[Operation] = []
     changes: list[Operation] = []
     adds: list[Operation] = []
+    rebuilt: set[str] = set()  #: fields whose columns are rebuilt: their indexes are made again
 
     def drop_constraints(spec: ColumnSpec) -> None:
         for kind, value in constraints_before(spec).items():
@@ -165,6 +170,8 @@ def _object_operations(old: Registry, new: Registry, old_def: ObjectDef, new_def
         retyped = before.field is not None and unit.field is not None and before.field.type != unit.field.type
         if altered or retyped:
             changes.append(ChangeFieldType(table, new_name, before.type_text, unit.type_text, unit.columns, alters_columns=altered))
+        if altered:
+            rebuilt.add(new_name)
         for spec_before, spec in zip(before.specs, unit.specs):
             old_constraints = constraints_before(spec_before)
             new_constraints = _constraints(table, spec)
@@ -184,7 +191,51 @@ def _object_operations(old: Registry, new: Registry, old_def: ObjectDef, new_def
         for spec in before.specs:
             drop_constraints(spec)
         changes.append(ArchiveField(table, old_name, before.columns))
-    return drops + changes + adds
+    # Unique groups are matched by index name, which spells the fields: a renamed field's group is
+    # a new index. A renamed table is copied without indexes, so each of its groups is added afresh.
+    old_groups = {} if renamed else dict(unique_groups(old_def))
+    new_groups = dict(unique_groups(new_def))
+    for name, columns in old_groups.items():
+        if new_groups.get(name) != columns or rebuilt & set(columns):
+            drops.append(DropUniqueIndex(table, columns, name))
+    for name, columns in new_groups.items():
+        if old_groups.get(name) != columns or rebuilt & set(columns):
+            adds.append(AddUniqueIndex(table, columns, name))
+    return drops + changes + adds + _record_steps(old_def, new_def, rebuilt)
+
+
+def _record_steps(old_def: ObjectDef, new_def: ObjectDef, rebuilt: set[str]) -> list[Operation]:
+    """Steps over the records an object already has: rules to count against them, win rates to fill."""
+    steps: list[Operation] = []
+    before = {rule.api_name: rule for rule in old_def.validation_rules}
+    for rule in new_def.validation_rules:
+        earlier = before.get(rule.api_name)
+        # new, changed, or switched on: existing records may break it without ever having been refused
+        if rule.active and (earlier is None or not earlier.active or earlier.condition != rule.condition):
+            steps.append(CountRuleBreakers(new_def.api_name, rule.api_name))
+    target = new_def.win_rate_field
+    if target and (target in rebuilt or _win_rate_path(old_def) != _win_rate_path(new_def)):
+        steps.append(FillWinRate(new_def.api_name, target))
+    return steps
+
+
+def _win_rate_path(object_def: ObjectDef) -> tuple:
+    """Everything a record's kept win rate depends on besides its own values and completions."""
+    return (
+        object_def.stage_field,
+        object_def.win_rate_field,
+        tuple(
+            (
+                business_type.api_name,
+                business_type.default,
+                tuple(
+                    (stage.value, stage.win_rate, tuple((event.api_name, event.win_rate_share) for event in stage.key_events))
+                    for stage in business_type.stages or ()
+                ),
+            )
+            for business_type in object_def.business_types
+        ),
+    )
 
 
 _DROPS = {"fk": DropForeignKey, "uq": DropUnique, "ix": DropIndex}

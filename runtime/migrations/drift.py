@@ -90,9 +90,9 @@ def _table_drift(inspector, dialect: sa.Dialect, table: sa.Table) -> list[str]:
     have_unique = {constraint["name"]: constraint["column_names"] for constraint in inspector.get_unique_constraints(name)}
     found += _compare(name, "unique constraint", want_unique, have_unique)
 
-    want_index = {index.name: [column.name for column in index.columns] for index in table.indexes}
+    want_index = {index.name: ([column.name for column in index.columns], bool(index.unique)) for index in table.indexes}
     have_index = {
-        index["name"]: index["column_names"]
+        index["name"]: (index["column_names"], bool(index.get("unique")))
         for index in inspector.get_indexes(name)
         if not index.get("duplicates_constraint") and index["name"] not in have_unique
     }

@@ -5,8 +5,9 @@ are applied. Each operation says what it does in one line (``describe()``) and w
 data out of the live tables (``data_loss``: the data is archived, restorable until purged).
 
 Steps run in phases, so that references never point at something missing: constraints that
-change are dropped first and added last, tables are renamed before their columns change, and
-archived objects leave after every reference to them is gone.
+change are dropped first and added last, tables are renamed before their columns change,
+archived objects leave after every reference to them is gone, and steps over the records
+(counting what a new rule finds broken, filling win rates) run last, on tables in their new shape.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ __all__ = [
     "AddIndex",
     "AddObject",
     "AddUnique",
+    "AddUniqueIndex",
     "ArchiveField",
     "ArchiveObject",
     "ChangeFieldType",
     "ChangeFieldTypeArchiving",
+    "CountRuleBreakers",
     "DropForeignKey",
     "DropIndex",
     "DropUnique",
+    "DropUniqueIndex",
+    "FillWinRate",
     "Operation",
     "Plan",
     "RenameField",
@@ -91,6 +96,19 @@ class DropIndex(Operation):
 
     def describe(self) -> str:
         return f"drop index {self.name} on {self.object}.{self.column}"
+
+
+@dataclass(frozen=True)
+class DropUniqueIndex(Operation):
+    """Drop the unique index of a group of fields (the group goes, or one of its fields changes)."""
+
+    phase: ClassVar[int] = 0
+    object: str
+    fields: tuple[str, ...]
+    name: str
+
+    def describe(self) -> str:
+        return f"drop unique index {self.name} on {self.object} ({', '.join(self.fields)})"
 
 
 # phases 1-4: tables and columns --------------------------------------------------------------
@@ -223,6 +241,19 @@ class AddIndex(Operation):
 
 
 @dataclass(frozen=True)
+class AddUniqueIndex(Operation):
+    """Add the unique index of a group of fields; refused, counting them, if records share values."""
+
+    phase: ClassVar[int] = 7
+    object: str
+    fields: tuple[str, ...]
+    name: str
+
+    def describe(self) -> str:
+        return f"add unique index {self.name} on {self.object} ({', '.join(self.fields)} together)"
+
+
+@dataclass(frozen=True)
 class AddForeignKey(Operation):
     """Add a foreign key; refused, listing the rows, if values point at missing records."""
 
@@ -251,6 +282,37 @@ class ArchiveObject(Operation):
 
     def describe(self) -> str:
         return f"archive object {self.object} (rows moved to an archive, restorable)"
+
+
+# phase 10: steps over the records, once every table has its new shape ----------------------
+
+
+@dataclass(frozen=True)
+class CountRuleBreakers(Operation):
+    """Count the live records a new or tightened validation rule finds broken (nothing changes).
+
+    Those records stay editable: a save is refused by a rule only when it changes a field the
+    rule reads (see :mod:`runtime.records.formulas`).
+    """
+
+    phase: ClassVar[int] = 10
+    object: str
+    rule: str
+
+    def describe(self) -> str:
+        return f"count the records that break validation rule {self.object}.{self.rule} (they stay editable in the fields it does not read)"
+
+
+@dataclass(frozen=True)
+class FillWinRate(Operation):
+    """Set the win-rate field of every record to its stage path's win rate (a new field, or new rates)."""
+
+    phase: ClassVar[int] = 10
+    object: str
+    field: str
+
+    def describe(self) -> str:
+        return f"fill {self.object}.{self.field} with each record's win rate on its stage path"
 
 
 @dataclass

@@ -129,19 +129,56 @@ class FormulaSupport:
         scope = _with_related(model, record, compiled, prefetch)
         return compiled.run(scope, prior=None, is_new=True, env=self.env(actor))
 
+    def record_fields(self, model: ObjectModel, compiled: Compiled) -> frozenset[str]:
+        """The fields of the record itself ``compiled`` reads, directly or through formula fields
+        (a cross-object path counts as its reference field: ``parent.name`` reads ``parent``)."""
+        found: set[str] = set()
+        pending = list(compiled.fields)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            spec = model.fields.get(name)
+            if spec is not None and spec.type == "formula":
+                try:
+                    pending.extend(self.field_formula(model, name).fields)
+                except formula.FormulaError:
+                    pass
+        return frozenset(found)
+
+    def rule_holds(self, model: ObjectModel, condition: str, record: Mapping[str, Any], prior: Mapping[str, Any] | None, actor: Actor, prefetch: Prefetch) -> bool:
+        """Whether a validation rule's condition is TRUE for ``record`` (raises ``formula.FormulaError``)."""
+        compiled = self.compiled(model.name, condition, "validation")
+        scope = _with_related(model, record, compiled, prefetch)
+        return compiled.run(scope, prior=prior, is_new=prior is None, env=self.env(actor)) is True
+
     def validation_errors(
-        self, model: ObjectModel, record: Mapping[str, Any], prior: Mapping[str, Any] | None, actor: Actor, prefetch: Prefetch
+        self,
+        model: ObjectModel,
+        record: Mapping[str, Any],
+        prior: Mapping[str, Any] | None,
+        actor: Actor,
+        prefetch: Prefetch,
+        changed: frozenset[str] | None = None,
     ) -> list[FieldError]:
-        """Every active validation rule whose condition is TRUE for ``record``, as errors."""
+        """Every active validation rule whose condition is TRUE for ``record``, as errors.
+
+        On update (``changed`` names the fields the save changes) a rule is judged only when the
+        save changes a field it reads: a record that broke a rule before the rule existed, or
+        before it was tightened, stays editable in every other field. A rule that reads no field
+        of the record is always judged.
+        """
         errors = []
-        env = self.env(actor)
         for rule in model.definition.validation_rules:
             if not rule.active:
                 continue
             try:
-                compiled = self.compiled(model.name, rule.condition, "validation")
-                scope = _with_related(model, record, compiled, prefetch)
-                failed = compiled.run(scope, prior=prior, is_new=prior is None, env=env)
+                if changed is not None:
+                    reads = self.record_fields(model, self.compiled(model.name, rule.condition, "validation"))
+                    if reads and not reads & changed:
+                        continue
+                failed = self.rule_holds(model, rule.condition, record, prior, actor, prefetch)
             except formula.FormulaError as error:
                 errors.append(field_error(rule.field, "formula_failed", field=rule.api_name, detail=str(error).splitlines()[0]))
                 continue
@@ -171,7 +208,7 @@ class FormulaSupport:
             if not rule.active or (rule.business_types is not None and business_type not in rule.business_types):
                 continue
             try:
-                if rule.required_when and _is_blank(record.get(rule.field)) and holds(rule.required_when, record, prior, prior is None):
+                if rule.required_when and _is_blank(record.get(rule.field)) and (prior is None or self._requirement_touched(model, rule, changed)) and holds(rule.required_when, record, prior, prior is None):
                     if not (rule.visible_when and not holds(rule.visible_when, record, prior, prior is None)):
                         errors.append(field_error(rule.field, "required"))
                 if rule.read_only_when and prior is not None and not actor.system and rule.field in changed:
@@ -180,6 +217,15 @@ class FormulaSupport:
             except formula.FormulaError as error:
                 errors.append(field_error(rule.field, "formula_failed", field=rule.api_name, detail=str(error).splitlines()[0]))
         return errors
+
+    def _requirement_touched(self, model: ObjectModel, rule, changed: frozenset[str]) -> bool:
+        """Whether an update changes the field a ``required_when`` rule requires or a field its formulas read
+        (the same principle as validation rules: older records stay editable in other fields)."""
+        reads = {rule.field}
+        for text in (rule.required_when, rule.visible_when):
+            if text:
+                reads |= self.record_fields(model, self.compiled(model.name, text, "rule"))
+        return bool(reads & changed)
 
     def field_values(self, model: ObjectModel, names: list[str], record: Mapping[str, Any], actor: Actor, prefetch: Prefetch) -> dict[str, Any]:
         """Formula field values computed in Python for one record (those SQL did not compute)."""

@@ -86,6 +86,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "对象“{object}”没有回收站：删除即彻底删除。",
     ),
     "duplicate_value": ("Another record already has this value.", "已有其他记录使用该值。"),
+    "duplicate_combination": (
+        "Another record already has these values of {fields} together.",
+        "已有其他记录使用相同的 {fields} 组合。",
+    ),
     # queries
     "unknown_operator": (
         "Unknown operator '{operator}'; use one of {allowed}.",

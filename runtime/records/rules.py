@@ -7,7 +7,7 @@ chosen anew. Every problem is reported together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from runtime.errors import FieldError
@@ -24,28 +24,43 @@ def _values(value: Any) -> list[str]:
 
 
 def check_business_type(
-    model: ObjectModel, record: Mapping[str, Any], old: Mapping[str, Any] | None, *, creating: bool
+    model: ObjectModel,
+    record: Mapping[str, Any],
+    old: Mapping[str, Any] | None,
+    *,
+    creating: bool,
+    changed: Collection[str] | None = None,
 ) -> list[FieldError]:
-    """Problems with ``record`` under its business type (``old`` is the stored record on update)."""
+    """Problems with ``record`` under its business type (``old`` is the stored record on update).
+
+    On update, ``changed`` names the fields the save changes. A required field left blank blocks
+    the save only when the save blanks it, or moves the record to another business type: a
+    record stored before the field became required stays editable in every other field (and its
+    platform-kept values, such as a key event's win rate, stay current).
+    """
     errors: list[FieldError] = []
     bt_name = record.get("business_type")
     business_type = model.business_types.get(bt_name) if bt_name else None
+    changed_bt = old is None or old.get("business_type") != bt_name
     if model.business_types:
-        changed_bt = old is None or old.get("business_type") != bt_name
         if business_type is None or (changed_bt and not business_type.active):
             errors.append(field_error("business_type", "invalid_business_type", value=bt_name))
             business_type = None
+    judged = None if changed is None or changed_bt else set(changed)
     old = old or {}
+
+    def missing(name: str) -> bool:
+        return record.get(name) in _BLANK and (judged is None or name in judged)
 
     if business_type is not None and business_type.required_fields:
         required = model.required_fields | set(business_type.required_fields)
         for name in model.fields:
-            if name in required and record.get(name) in _BLANK:
+            if name in required and missing(name):
                 spec = model.fields[name]
                 if spec.stored and spec.type not in ("auto_number", "rollup", "checkbox"):
                     errors.append(field_error(name, "required"))
     else:
-        errors.extend(field_error(name, "required") for name in model.required_stored if record.get(name) in _BLANK)
+        errors.extend(field_error(name, "required") for name in model.required_stored if missing(name))
 
     stage_field = model.definition.stage_field
     staged = business_type is not None and bool(business_type.stages) and stage_field

@@ -12,7 +12,8 @@ Every write runs in one transaction, in this order:
 4. validation rules (formulas), every failing rule reported together;
 5. references (target exists, not in the recycle bin) and unique values;
 6. the write itself, with the optimistic version check on update;
-7. field history, then roll-up upkeep on the parents touched.
+7. field history, then roll-up upkeep on the parents touched; before commit, the sharing-rule
+   membership and inherited teams of the records written (:mod:`runtime.security.shares`).
 
 Required fields are checked after defaults (step 3), so a required field with a default is not
 reported missing. A step that finds problems stops the pipeline with a
@@ -33,7 +34,7 @@ from runtime.ids import new_id
 from runtime.query.access import AccessPolicy
 from runtime.query.compiler import SelectScope
 from runtime.query.reader import Count, Page, RecordReader
-from runtime.records import auto_numbers, history, relations, rollups
+from runtime.records import auto_numbers, history, relations, rollups, uniqueness
 from runtime.records import model as m
 from runtime.records.coercion import Invalid, is_record_id
 from runtime.records.context import SYSTEM, Actor
@@ -136,6 +137,7 @@ class RecordService:
             )
             try:
                 yield ctx
+                _keep_shares(self.site, ctx)
                 # the access policy keeps what it derives from records (org closures) current, in this transaction
                 after_write = getattr(self.reader.access, "after_write", None)
                 if after_write is not None and object_name is not None:
@@ -146,6 +148,9 @@ class RecordService:
     def _integrity_error(self, error: sa.exc.IntegrityError) -> RecordValidationError:
         text = str(error.orig)
         for model in self.models().registry.objects:
+            clash = uniqueness.clash_in(self.models().get(model), text)
+            if clash is not None:
+                return RecordValidationError(clash, object_name=model)
             for name, spec in self.models().get(model).fields.items():
                 if getattr(spec.definition, "unique", False) or spec.type == "auto_number":
                     if f"{model}.{name}" in text or f"uq_{model}_{name}" in text:
@@ -257,7 +262,7 @@ class RecordService:
         return errors
 
     def _validate(self, ctx: WriteContext, model: m.ObjectModel, record: dict[str, Any], old: dict[str, Any] | None, changed: Iterable[str] = ()) -> list[FieldError]:
-        errors = check_business_type(model, record, old, creating=old is None)
+        errors = check_business_type(model, record, old, creating=old is None, changed=None if old is None else frozenset(changed))
         if errors:
             return errors
         definition = model.definition
@@ -270,7 +275,7 @@ class RecordService:
             view = ctx.formulas.with_formula_fields(model, needed, view, ctx.actor, ctx.prefetch)
         if definition.field_rules:
             errors = ctx.formulas.field_rule_errors(model, view, prior, frozenset(changed), ctx.actor, ctx.prefetch)
-        return errors + ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch)
+        return errors + ctx.formulas.validation_errors(model, view, prior, ctx.actor, ctx.prefetch, None if old is None else frozenset(changed))
 
     def _stage_errors(self, ctx: WriteContext, model: m.ObjectModel, old: Mapping[str, Any] | None, values: Mapping[str, Any]) -> list[FieldError]:
         """The stage gate (key events) for a save by a user; platform jobs set stages freely."""
@@ -404,6 +409,8 @@ class RecordService:
         if not failures:
             for index, errors in self._unique_errors(ctx, model, records, [None] * len(records)).items():
                 failures.setdefault(index, []).extend(errors)
+            for index, errors in uniqueness.group_errors(ctx.connection, ctx.table(model.name), model, records, [None] * len(records)).items():
+                failures.setdefault(index, []).extend(errors)
             if references or failures:
                 for index, errors in relations.check_references(ctx, model, records).items():
                     failures[index] = errors + failures.get(index, [])
@@ -429,6 +436,7 @@ class RecordService:
     def _created(self, ctx: WriteContext, model: m.ObjectModel, records: list[dict[str, Any]], *, logged: bool = False) -> None:
         """What follows the INSERT of new records: their history rows (unless the INSERT wrote
         them: ``logged``) and the parents' roll-ups."""
+        ctx.written.setdefault(model.name, set()).update(record["id"] for record in records)
         if not logged:
             history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
@@ -680,6 +688,7 @@ class RecordService:
             if not errors:
                 errors = relations.check_references(ctx, model, [merged], changes).get(0, [])
                 errors += self._unique_errors(ctx, model, [changes], [record_id]).get(0, [])
+                errors += uniqueness.group_errors(ctx.connection, ctx.table(model.name), model, [merged], [record_id], changes).get(0, [])
             if errors:
                 raise RecordValidationError(errors, object_name=model.name)
             self._check_assignments(ctx, model, [changes], single=True)
@@ -693,6 +702,7 @@ class RecordService:
                 )
                 if result.rowcount != 1:
                     raise self._conflict(model, old["version"], expected)
+                ctx.written.setdefault(model.name, set()).add(record_id)
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
@@ -831,6 +841,15 @@ class RecordService:
             if object_name in touched:
                 touched[object_name] -= set(object_ids)
         rollups.refresh(ctx, touched)
+
+
+def _keep_shares(site, ctx: WriteContext) -> None:
+    """Sharing-rule membership and inherited teams follow the records written, in this transaction."""
+    if site.registry.security is None:
+        return
+    from runtime.security import shares  # the security layer reads records: imported when used
+
+    shares.after_write(ctx.connection, site, ctx.models, ctx.formulas, ctx.written)
 
 
 def scope_dialect(service: RecordService) -> str:

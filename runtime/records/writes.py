@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,9 @@ class WriteContext:
     prefetch: Callable[..., Mapping[str, Any]]
     #: the site's time zone: the day auto-numbers are dated by
     zone: ZoneInfo = ZoneInfo("UTC")
+    #: object → ids of the records whose values this transaction wrote (tables derived from
+    #: records, such as sharing-rule membership, are brought up to date from them before commit)
+    written: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:

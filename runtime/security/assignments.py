@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from runtime.security import org
+from runtime.security import org, shares
 from runtime.security import tables as t
 from runtime.security.errors import SecurityError
 
@@ -121,6 +121,7 @@ def set_team_member(site, object_name: str, record_id: str, user_id: str, access
         conn.execute(sa.delete(table).where(table.c.object == object_name, table.c.record_id == record_id, table.c.user_id == user_id))
         if access is not None:
             conn.execute(sa.insert(table).values(object=object_name, record_id=record_id, user_id=user_id, access=access))
+        shares.team_changed(conn, site, object_name, [record_id])  # children inheriting the team follow
 
 
 def team_of(connection: sa.Connection, site, object_name: str, record_id: str) -> dict[str, str]:

@@ -230,13 +230,18 @@ def bump(connection: sa.Connection, site) -> None:
         connection.execute(sa.insert(state).values(name="org", generation=1))
 
 
-def metadata_fingerprint(security) -> int:
-    """A number that changes when the groups, roles or sharing rules change (what the closures
-    are computed from); it fits PostgreSQL's 32-bit integer."""
-    documents = {
+def metadata_fingerprint(security, registry=None) -> int:
+    """A number that changes when the groups, roles, sharing rules or teams change, or the
+    objects they share (what the closures and shares are computed from); it fits PostgreSQL's
+    32-bit integer."""
+    documents: dict = {
         kind: {name: item.model_dump(mode="json") for name, item in getattr(security, kind).items()}
-        for kind in ("roles", "groups", "sharing_rules")
+        for kind in ("roles", "groups", "sharing_rules", "teams")
     }
+    if registry is not None:
+        # a criterion reads fields, formulas and roll-ups of these objects (and, through
+        # references, of others): any object change may change what a rule matches
+        documents["objects"] = {name: item.model_dump(mode="json") for name, item in sorted(registry.objects.items())}
     digest = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()
     return int(digest[:7], 16)
 
@@ -245,13 +250,16 @@ def refresh_for_metadata(site) -> bool:
     """Recompute the closures if they were computed for other security metadata (a package with
     new groups or sharing rules was installed); returns whether it did."""
     state = site.platform[t.SECURITY_STATE]
-    wanted = metadata_fingerprint(site.registry.security)
+    wanted = metadata_fingerprint(site.registry.security, site.registry)
     with site.engine.connect() as connection:
         stored = connection.execute(sa.select(state.c.generation).where(state.c.name == "metadata")).scalar()
     if stored == wanted:
         return False
+    from runtime.security import shares
+
     with site.begin() as connection:
         refresh(connection, site)
+        shares.refresh(connection, site)
         connection.execute(sa.delete(state).where(state.c.name == "metadata"))
         connection.execute(sa.insert(state).values(name="metadata", generation=wanted))
     return True

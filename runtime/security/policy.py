@@ -5,7 +5,8 @@ A record is reachable for an operation when any **grant** holds for it:
 * the role scopes of the user (self, subordinates, department, department and children, all),
   each cut down by the dimensions enabled on the object (the owner always reaches their own);
 * the record's team (read, or read/write for edits), or the team of the parent it inherits from;
-* sharing rules whose recipients include the user: owner-based or criteria-based;
+* sharing rules whose recipients include the user: owner-based, or criteria-based through the
+  precomputed membership of :mod:`runtime.security.shares`;
 * for reads only, whatever each manager the user assists may read;
 * for objects without an owner, the master record through each master-detail field.
 
@@ -28,13 +29,10 @@ import sqlalchemy as sa
 import formula
 from metadata.models import SYSTEM_FIELD_NAMES
 from runtime.auth.users import revoke_inactive
-from runtime.errors import QueryError
-from runtime.query import filters as f
-from runtime.query.compiler import SelectScope, compile_filter
 from runtime.records import model as m
 from runtime.records.context import Actor
 from runtime.records.formulas import FormulaSupport
-from runtime.security import org
+from runtime.security import org, shares
 from runtime.security import principals as pr
 from runtime.security import tables as t
 
@@ -334,9 +332,13 @@ class SecurityPolicy:
             if definition.features.team:
                 members = sa.select(team.c.record_id).where(team.c.user_id == me, team.c.object == object_name, *writable)
                 found.append(Grant({"kind": "team", "access": "read_write" if writable else "read"}, table.c.id.in_(members)))
+            inherited = self.site.platform[t.TEAM_SHARE]
+            inherited_writable = [inherited.c.access == "read_write"] if operation == "edit" else []
             for parent, field_name in security.team_parents(object_name):
-                members = sa.select(team.c.record_id).where(team.c.user_id == me, team.c.object == parent, *writable)
-                found.append(Grant({"kind": "inherited_team", "object": parent, "field": field_name}, table.c[field_name].in_(members)))
+                members = sa.select(inherited.c.record_id).where(
+                    inherited.c.user_id == me, inherited.c.object == object_name, inherited.c.field == field_name, *inherited_writable
+                )
+                found.append(Grant({"kind": "inherited_team", "object": parent, "field": field_name}, table.c.id.in_(members)))
             for name, rule in security.sharing_rules.items():
                 if rule.object != object_name or pr.rule_recipients(name) not in principal.groups:
                     continue
@@ -417,42 +419,15 @@ class SecurityPolicy:
         if rule.owners is not None:
             closure = self.site.platform[t.GROUP_CLOSURE]
             return table.c.owner.in_(sa.select(closure.c.user_id).where(closure.c.group_name == pr.rule_owners(name)))
-        try:
-            return self._criteria(actor, rule, table)
-        except (formula.FormulaError, QueryError, KeyError):
-            return sa.false()  # a rule the SQL backend cannot express shares nothing (fail closed)
-
-    def _criteria(self, actor: Actor, rule, table: sa.FromClause) -> sa.ColumnElement[bool]:
-        # Compiled straight onto the record's own row when it reads only the record's fields (a
-        # plain condition the planner can combine with the others); a criterion that follows
-        # references gets its own SELECT with the joins it needs.
-        direct = SelectScope(self._models, self.site.tables, rule.object, table)
-        condition = self._criteria_condition(actor, rule, direct)
-        if direct.from_clause() is table:  # no joins were needed
-            return condition
-        alias = self.site.tables[rule.object].alias()
-        joined = SelectScope(self._models, self.site.tables, rule.object, alias)
-        inner = self._criteria_condition(actor, rule, joined)
-        return table.c.id.in_(sa.select(alias.c.id).select_from(joined.from_clause()).where(inner))
-
-    def _criteria_condition(self, actor: Actor, rule, scope: SelectScope) -> sa.ColumnElement[bool]:
         assert self._models is not None and self._formulas is not None
-        dialect = self.site.engine.dialect.name
-        if rule.criteria is not None:
-            compiled = self._formulas.compiled(rule.object, rule.criteria, "rule")
-
-            def columns(path: tuple[str, ...]):
-                column = scope.field_column(tuple(path[:-1]), path[-1])
-                if column is None:
-                    raise KeyError(".".join(path))
-                return column
-
-            condition = self._formulas.sql(compiled, columns, dialect)
-            return sa.false() if condition is None else condition
-        zone = self.site.zone
-        typed = f.parse_filter(self._models, rule.object, rule.filter, today=actor.today(zone), zone=zone)
-        condition = compile_filter(scope, typed, dialect)
-        return sa.true() if condition is None else condition
+        if shares.is_precomputed(self._models, rule):
+            # the records the rule matches, kept by the record pipeline: one index lookup
+            share = self.site.platform[t.RULE_SHARE]
+            return table.c.id.in_(sa.select(share.c.record_id).where(share.c.rule == name))
+        # a filter with a relative date matches other records each day: compiled onto the row
+        return shares.criteria_condition(
+            self._models, self._formulas, self.site.tables, rule, table, self.site.engine.dialect.name, today=actor.today(self.site.zone), zone=self.site.zone
+        )
 
     # -- assignments: the references a write may set -------------------------------------
 

@@ -7,8 +7,10 @@ Two kinds of table live here:
   members;
 * **closures** the platform derives from the org and keeps current on every change
   (:mod:`runtime.security.org`): department ancestry, the effective manager chain (a blank
-  direct manager means the head of the primary department), flattened public-group membership.
-  The record predicate joins these instead of walking trees at query time.
+  direct manager means the head of the primary department), flattened public-group membership;
+  and, kept by the record pipeline (:mod:`runtime.security.shares`), the records each
+  criteria-based sharing rule shares and the teams child records inherit from their parents.
+  The record predicate joins these instead of walking trees or evaluating criteria at query time.
 
 User and record ids are not foreign keys: the ``user`` object's table is built from metadata
 and migrated on its own, and platform tables must never block its changes.
@@ -30,6 +32,8 @@ DEPARTMENT_CLOSURE = "tessera_department_closure"
 MANAGER_CLOSURE = "tessera_manager_closure"
 GROUP_CLOSURE = "tessera_group_closure"
 SECURITY_STATE = "tessera_security_state"
+RULE_SHARE = "tessera_rule_share"
+TEAM_SHARE = "tessera_team_share"
 
 _NAME = sa.String(50)
 
@@ -99,6 +103,24 @@ def build_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
             # a public group, or "with:<rule>" / "owners:<rule>" for a sharing rule's users
             sa.Column("group_name", sa.String(64), primary_key=True),
             sa.Column("user_id", ID_TYPE, primary_key=True, index=True),
+        ),
+        sa.Table(
+            RULE_SHARE,
+            metadata,
+            # the records a criteria-based sharing rule shares: kept by the record pipeline
+            sa.Column("rule", _NAME, primary_key=True),
+            sa.Column("record_id", ID_TYPE, primary_key=True),
+        ),
+        sa.Table(
+            TEAM_SHARE,
+            metadata,
+            # the team a child record inherits through ``field`` from its parent's team
+            sa.Column("object", _NAME, primary_key=True),
+            sa.Column("field", _NAME, primary_key=True),
+            sa.Column("record_id", ID_TYPE, primary_key=True),
+            sa.Column("user_id", ID_TYPE, primary_key=True),
+            sa.Column("access", sa.String(10), nullable=False),
+            sa.Index("ix_tessera_team_share_member", "user_id", "object", "field", "record_id"),
         ),
         sa.Table(
             SECURITY_STATE,

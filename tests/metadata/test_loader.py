@@ -302,3 +302,28 @@ def test_number_format_is_plain_or_grouped_on_integers_and_numbers_only(tmp_path
     assert len(problems) == 1 and problems[0].startswith("equipment/objects/eq_device.yaml:40:13:") and "'grouped'" in problems[0] and "'plain'" in problems[0]
     problems = problems_of(tmp_path / "currency", [(DEVICE, "    type: currency\n", "    type: currency\n    format: plain\n")])
     assert len(problems) == 1 and "unknown key 'format'" in problems[0]
+
+
+@pytest.mark.parametrize(
+    "unique, expected",
+    [
+        ("unique: [[name, modle]]\n", "equipment/objects/eq_device.yaml:7:17: unknown field 'modle' on 'eq_device' — did you mean 'model'?"),
+        ("unique: [[name, visit_count]]\n", "equipment/objects/eq_device.yaml:7:17: field 'visit_count' is rollup, which a unique group cannot hold"),
+        ("unique: [[name, model], [model, name]]\n", "equipment/objects/eq_device.yaml:7:25: unique group ['model', 'name'] repeats group 1"),
+    ],
+)
+def test_unique_groups_are_checked(tmp_path, unique, expected):
+    assert problems_of(tmp_path, [(DEVICE, "stage_field: status\n", "stage_field: status\n" + unique)]) == [expected]
+
+
+def test_a_unique_group_needs_two_different_fields(tmp_path):
+    single = problems_of(tmp_path, [(DEVICE, "stage_field: status\n", "stage_field: status\nunique: [[name]]\n")])
+    assert len(single) == 1 and single[0].startswith("equipment/objects/eq_device.yaml:7:")
+    assert "at least 2 items" in single[0]
+    twice = problems_of(tmp_path / "again", [(DEVICE, "stage_field: status\n", "stage_field: status\nunique: [[name, name]]\n")])
+    assert len(twice) == 1 and "names name more than once" in twice[0]
+
+
+def test_a_unique_group_may_name_owner_and_stored_fields(tmp_path):
+    registry = load_edited(tmp_path, [(DEVICE, "stage_field: status\n", "stage_field: status\nunique: [[owner, name], [category, model]]\n")])
+    assert registry.objects["eq_device"].unique == [["owner", "name"], ["category", "model"]]

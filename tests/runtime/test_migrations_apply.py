@@ -467,3 +467,45 @@ def test_a_step_that_leaves_a_dangling_reference_rolls_back(site, populated, cha
     with pytest.raises(MigrationError, match=expected):
         apply_plan(site, plan)
     assert snapshot(site) == before
+
+
+# --- unique groups ----------------------------------------------------------------------------
+
+
+def _unique_name_per_enclosure(objects, zoo):
+    objects["zoo_animal"]["unique"] = [["name", "enclosure"]]
+
+
+def _unique_indexes(site) -> dict:
+    return {index["name"]: (index["column_names"], bool(index["unique"])) for index in sa.inspect(site.engine).get_indexes("zoo_animal")}
+
+
+def test_a_unique_group_becomes_a_unique_index(site, populated, changed):
+    migrate(site, changed, _unique_name_per_enclosure)
+    assert _unique_indexes(site)["ux_zoo_animal_name_enclosure"] == (["name", "enclosure"], True)
+    _no_drift(site)
+
+    def drop(objects, zoo):
+        objects["zoo_animal"].pop("unique")
+
+    migrate(site, changed, drop)
+    assert "ux_zoo_animal_name_enclosure" not in _unique_indexes(site)
+    _no_drift(site)
+
+
+def test_a_unique_group_over_repeated_values_is_refused_with_a_count(site, populated, changed, insert_rows):
+    pen = populated["pens"][0]
+    insert_rows(site, "zoo_animal", [{"name": "Rex", "enclosure": pen}, {"name": "Rex", "enclosure": pen}])
+    # blanks never clash: two animals without an enclosure may share a name
+    insert_rows(site, "zoo_animal", [{"name": "Nemo"}])
+    before = snapshot(site)
+    plan = diff(site.registry, changed(site.registry, _unique_name_per_enclosure))
+    assert "add unique index ux_zoo_animal_name_enclosure on zoo_animal (name, enclosure together)" in str(plan)
+    expected = rf"cannot make \(name, enclosure\) of zoo_animal unique together: 3 records share their values in 1 group: name='Rex', enclosure='{pen}' \(3 records\)"
+    with pytest.raises(MigrationError, match=expected):
+        check_plan(site, plan)  # as `tessera db plan` runs it: refused before anything is written
+    assert snapshot(site) == before
+    with pytest.raises(MigrationError, match=expected):
+        apply_plan(site, plan)
+    assert snapshot(site) == before
+    assert site.registry is plan.old

@@ -131,7 +131,31 @@ def labels_only(objects, zoo):
     _field(objects, "zoo_animal", "legs")["label"] = {"en": "Number of legs", "zh": "腿数"}
 
 
+def unique_group(objects, zoo):
+    objects["zoo_animal"]["unique"] = [["name", "enclosure"]]
+
+
+def unique_group_with_new_field(objects, zoo):
+    add_number(objects, zoo)
+    objects["zoo_animal"]["unique"] = [["name", "height"]]
+
+
+def unique_group_field_retyped(objects, zoo):
+    objects["zoo_animal"]["unique"] = [["nickname", "legs"]]
+    longer_text(objects, zoo)
+
+
+def unique_group_field_renamed(objects, zoo):
+    objects["zoo_animal"]["unique"] = [["alias", "legs"]]
+    rename_field(objects, zoo)
+
+
 PLANS = [
+    (unique_group, ["add unique index ux_zoo_animal_name_enclosure on zoo_animal (name, enclosure together)"]),
+    (
+        unique_group_with_new_field,
+        ["add field zoo_animal.height (NUMERIC(18,2))", "add unique index ux_zoo_animal_name_height on zoo_animal (name, height together)"],
+    ),
     (add_number, ["add field zoo_animal.height (NUMERIC(18,2))"]),
     (add_indexed, ["add field zoo_animal.chip (VARCHAR(30))", "add index ix_zoo_animal_chip on zoo_animal.chip"]),
     (add_unique, ["add field zoo_animal.chip (VARCHAR(30))", "add unique constraint uq_zoo_animal_chip on zoo_animal.chip"]),
@@ -265,3 +289,34 @@ def test_changing_the_number_of_columns_in_place_is_refused(registry, changed):
 
     with pytest.raises(MigrationError, match="zoo_animal.location .* different numbers of columns"):
         diff(registry, changed(registry, change))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (unique_group, lambda objects, zoo: objects["zoo_animal"].pop("unique"), ["drop unique index ux_zoo_animal_name_enclosure on zoo_animal (name, enclosure)"]),
+        (
+            lambda objects, zoo: objects["zoo_animal"].update(unique=[["nickname", "legs"]]),
+            unique_group_field_retyped,
+            [
+                "drop unique index ux_zoo_animal_nickname_legs on zoo_animal (nickname, legs)",
+                "change field zoo_animal.nickname: text VARCHAR(40) → text VARCHAR(80) (values converted)",
+                "add unique index ux_zoo_animal_nickname_legs on zoo_animal (nickname, legs together)",
+            ],
+        ),
+        (
+            lambda objects, zoo: objects["zoo_animal"].update(unique=[["nickname", "legs"]]),
+            unique_group_field_renamed,
+            [
+                "drop unique index ux_zoo_animal_nickname_legs on zoo_animal (nickname, legs)",
+                "rename field zoo_animal.nickname → alias (data kept)",
+                "add unique index ux_zoo_animal_alias_legs on zoo_animal (alias, legs together)",
+            ],
+        ),
+    ],
+    ids=["removed", "field retyped", "field renamed"],
+)
+def test_unique_group_changes_rebuild_their_index(registry, changed, before, after, expected):
+    start = changed(registry, before)
+    plan = diff(start, changed(start, after))
+    assert [operation.describe() for operation in plan.operations] == expected

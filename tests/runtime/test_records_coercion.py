@@ -160,7 +160,7 @@ def test_every_message_formats_in_both_languages():
         "field": "f", "expected": "a number", "limit": 3, "length": 4, "digits": 2, "value": "v", "business_type": "b",
         "controlling": "c", "controlling_value": "d", "count": 2, "target": "t", "child": "c", "child_field": "f",
         "examples": "e", "message_en": "m", "message_zh": "m", "detail": "d", "object": "o", "actual": 2,
-        "operator": "op", "allowed": "a", "type": "t", "action": "read", "action_zh": "读取",
+        "operator": "op", "allowed": "a", "type": "t", "action": "read", "action_zh": "读取", "fields": "f, g",
         "min": 1, "max": 2, "kind": "a NUL character", "kind_zh": "空字符", "character": "U+0000",
     }
     for code, (english, chinese) in TEMPLATES.items():

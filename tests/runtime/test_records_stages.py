@@ -135,14 +135,44 @@ def test_completing_a_key_event_adds_its_share_through_the_pipeline(deal):
     assert win_rate_history(service, record_id) == [("10", "20"), ("20", "10")]
 
 
-def test_a_completion_refused_by_the_pipeline_is_not_kept(deal):
-    service, actor, record_id = deal
+def _stale(service, record_id):
     table = service.site.tables["opportunity"]
     with service.site.begin() as connection:  # a record saved before its process required a close date
         connection.execute(sa.update(table).where(table.c.id == record_id).values(close_date=None))
+
+
+def test_a_record_older_than_its_rules_still_completes_key_events(deal):
+    service, actor, record_id = deal
+    _stale(service, record_id)
+    # the completion changes the win rate, which no rule the record breaks reads
+    path = stages.complete_key_event(service, actor, "opportunity", record_id, "confirm_intent")
+    assert path.win_rate == 20 and stored(service, record_id)["win_rate"] == 20
+    assert service.update(actor, "opportunity", record_id, {"amount": "50"})["amount"] == 50  # other fields stay editable
+    with pytest.raises(RecordValidationError) as refused:  # another business type: its required fields apply in full
+        service.update(actor, "opportunity", record_id, {"business_type": "simple_sales"})
+    assert [error.field for error in refused.value.errors] == ["close_date"]
+
+
+def _with_rule(site, rule):
+    from metadata.registry import registry_from_documents
+    from runtime.migrations import apply_plan, diff
+    from runtime.store import documents_of
+
+    documents = documents_of(site.registry.packages)
+    crm = next(package for package in documents if any(item["api_name"] == "opportunity" for item in package.get("objects", [])))
+    opportunity = next(item for item in crm["objects"] if item["api_name"] == "opportunity")
+    opportunity["validation_rules"].append(rule)
+    return apply_plan(site, diff(site.registry, registry_from_documents(documents)))
+
+
+def test_a_completion_refused_by_a_rule_on_the_win_rate_is_not_kept(deal):
+    service, actor, record_id = deal
+    _stale(service, record_id)
+    rule = {"api_name": "close_date_past_15", "condition": "win_rate > 15 && ISBLANK(close_date)", "message": {"en": "Enter a close date."}, "field": "close_date"}
+    assert _with_rule(service.site, rule) == ["validation rule opportunity.close_date_past_15: no existing record breaks it"]
     with pytest.raises(RecordValidationError) as refused:
         stages.complete_key_event(service, actor, "opportunity", record_id, "confirm_intent")
-    assert [error.field for error in refused.value.errors] == ["close_date"]
+    assert [(error.field, error.code) for error in refused.value.errors] == [("close_date", "validation_rule")]
     path = stages.read_path(service.site, "opportunity", stored(service, record_id))
     assert path.win_rate == 10 and stored(service, record_id)["win_rate"] == 10
 

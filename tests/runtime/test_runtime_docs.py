@@ -57,4 +57,4 @@ def test_every_db_command_is_documented(command):
 
 
 def test_the_lists_are_not_empty():
-    assert len(OPERATIONS) == 14 and len(HOOKS) == 4 and len(COMMANDS) == 7
+    assert len(OPERATIONS) == 18 and len(HOOKS) == 4 and len(COMMANDS) == 7

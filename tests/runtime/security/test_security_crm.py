@@ -17,6 +17,7 @@ from runtime.errors import RecordPermissionError
 from runtime.records.context import SYSTEM, Actor
 from runtime.records.service import RecordService
 from runtime.security import SecurityPolicy, assign, set_group_members, set_team_member
+from runtime.security import shares
 from runtime.site import init_site
 
 pytestmark = pytest.mark.database
@@ -26,6 +27,7 @@ NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 def insert(site, object_name: str, record_id: str, **values) -> str:
     with site.begin() as connection:
         connection.execute(sa.insert(site.tables[object_name]).values(id=record_id, created_at=NOW, updated_at=NOW, **values))
+        shares.refresh(connection, site)  # written around the record pipeline, which keeps the shares
     return record_id
 
 

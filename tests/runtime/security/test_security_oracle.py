@@ -20,6 +20,7 @@ from runtime.errors import RecordValidationError
 from runtime.records.context import Actor
 from runtime.security import SecurityPolicy
 from runtime.security import org as org_module
+from runtime.security import shares as shares_module
 from runtime.security import tables as t
 from runtime.site import init_site
 
@@ -235,6 +236,7 @@ def load(site, world: World) -> tuple[list[str], list[str]] | None:
             if team:
                 connection.execute(sa.insert(platform[t.RECORD_TEAM]), team)
             org_module.refresh(connection, site)
+            shares_module.refresh(connection, site)  # the rows were loaded around the record pipeline
     except RecordValidationError:
         return None
     return user_ids, deal_ids
