@@ -31,6 +31,7 @@ import sqlalchemy as sa
 import formula
 from runtime.ids import new_id
 from runtime.query.access import AccessPolicy
+from runtime.query.aggregate import Aggregate, Aggregator
 from runtime.query.compiler import SelectScope
 from runtime.query.reader import Count, Page, RecordReader
 from runtime.records import auto_numbers, history, relations, rollups
@@ -432,6 +433,14 @@ class RecordService:
         self._authorise(actor, self.model(object_name), "read")
         with self.site.engine.connect() as connection:
             return self.reader.count(connection, actor, object_name, **query)
+
+    def aggregate(self, actor: Actor, object_name: str, spec: Any, *, fiscal_year_start: int = 1) -> Aggregate:
+        """Groups and totals over the records the actor may read (see :mod:`runtime.query.aggregate`)."""
+        self._authorise(actor, self.model(object_name), "read")
+        aggregator = Aggregator(self.reader, fiscal_year_start=fiscal_year_start)
+        query = aggregator.parse(actor, object_name, spec)
+        with self.site.engine.connect() as connection:
+            return aggregator.run(connection, actor, query)
 
     def history(self, actor: Actor, object_name: str, record_id: str) -> list[dict[str, Any]]:
         """The field history of a record the actor may read, oldest first."""

@@ -58,7 +58,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "No such object or record (or none the caller may see)",
         409: "Refused by the data: records still refer to it, or it changed meanwhile",
         412: "If-Match does not match the record's current version",
-        422: "The record breaks a type, business-type or validation rule",
+        422: "The record breaks a type, business-type or validation rule (for an aggregate: a grouping or measure that does not fit its field)",
     }
     return {str(status): {"description": reasons[status], "content": {"application/json": {"schema": _ERRORS_REF}}} for status in statuses}
 
@@ -171,6 +171,13 @@ def _object_paths(services, name: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "CSV, UTF-8 with BOM, CRLF line ends", "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(400, 401, 403, 404)},
             },
         },
+        f"/api/v1/objects/{name}/aggregate": {
+            "post": {
+                "tags": [tag], "operationId": f"aggregate_{name}", "summary": f"Group and total {label.en} records (the caller's records only)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AggregateRequest"}}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/AggregateResult"}, "Groups and totals"), **_errors(400, 401, 403, 404, 422)},
+            },
+        },
     }
 
 
@@ -225,6 +232,55 @@ def _common_schemas() -> dict[str, Any]:
                 "errors": {"type": "array", "items": {"type": "object"}},
             },
             "required": ["created", "updated", "skipped", "errors"],
+        },
+        **_aggregate_schemas(),
+    }
+
+
+def _aggregate_schemas() -> dict[str, Any]:
+    """The aggregate API's request and answer (see docs/analytics.md)."""
+    grouping = {
+        "oneOf": [
+            {"type": "string", "description": "A field path, with ':day', ':week', ':month', ':quarter' or ':year' for a date"},
+            {"type": "object", "properties": {"field": {"type": "string"}, "bucket": {"enum": ["day", "week", "month", "quarter", "year"]}}, "required": ["field"]},
+        ]
+    }
+    row = {
+        "type": "object",
+        "properties": {"group": {"type": "object", "description": "Grouping key → value, as the list API writes it"}, "values": {"type": "array", "description": "One value per measure, in sequence"}},
+        "required": ["group", "values"],
+    }
+    return {
+        "AggregateRequest": {
+            "type": "object",
+            "properties": {
+                "group_by": {"type": "array", "maxItems": 3, "items": grouping},
+                "pivot": {**grouping, "description": "One column level (a matrix)"},
+                "measures": {
+                    "type": "array", "minItems": 1, "maxItems": 20,
+                    "items": {
+                        "type": "object",
+                        "properties": {"fn": {"enum": ["count", "count_distinct", "sum", "avg", "min", "max"]}, "field": {"type": "string"}},
+                        "required": ["fn"],
+                    },
+                },
+                "filter": {"type": "object", "description": "A filter in the list's JSON filter language"},
+                "sort": {"type": "array", "items": {"type": "string"}, "description": "Grouping keys or 'measure:N'; '-' for descending"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000},
+            },
+        },
+        "AggregateResult": {
+            "type": "object",
+            "properties": {
+                "rows": {"type": "array", "items": row},
+                "totals": {"type": "array", "description": "One value per measure over every matching record"},
+                "row_totals": {"type": "array", "items": row, "description": "With a pivot: per row group, across the columns"},
+                "column_totals": {"type": "array", "items": row, "description": "With a pivot: per column value"},
+                "truncated": {"type": "boolean"},
+                "limit": {"type": "integer"},
+                "notice": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+            },
+            "required": ["rows", "totals", "truncated", "limit"],
         },
     }
 
