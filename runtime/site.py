@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
+from runtime.search.index import sync_indexes
 from runtime.store import read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
@@ -161,6 +162,7 @@ def init_site(url_or_engine: str | sa.Engine, package_roots: Iterable[Path] | No
     with engine.begin() as connection:
         metadata.create_all(connection)
         write_packages(connection, platform, registry)
+        sync_indexes(connection, registry, tables)
     return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)
 
 
@@ -177,5 +179,7 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         # A subsystem added since the site was made brings its tables the first time it opens.
         metadata.create_all(connection, tables=list(platform.extra.values()), checkfirst=True)
         registry = read_registry(connection, platform)
-    tables = build_tables(registry, metadata)
+        tables = build_tables(registry, metadata)
+        # a site made before search (or before a change to how terms are made) gets its index now
+        sync_indexes(connection, registry, tables)
     return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform)

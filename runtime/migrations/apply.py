@@ -46,6 +46,7 @@ from runtime.migrations.plan import (
     RenameObject,
 )
 from runtime.schema import build_table, build_tables, column_from_spec, new_metadata, object_column_specs
+from runtime.search.index import sync_indexes
 from runtime.site import Site
 from runtime.store import documents_of, read_documents, write_packages
 
@@ -359,6 +360,8 @@ def apply_plan(site: Site, plan: Plan, *, allow_data_loss: bool = False) -> None
                 apply_operation(runner, step)
             step = None
             write_packages(connection, site.platform, plan.new)
+            # search indexes follow the metadata in the same transaction (new objects, changed fields)
+            sync_indexes(connection, plan.new, build_tables(plan.new, new_metadata()))
             differences = check_drift(connection, plan.new)
             if differences:
                 raise DriftError(differences)

@@ -53,6 +53,7 @@ from runtime.records.messages import field_error
 from runtime.records.rules import check_business_type
 from runtime.records.storage import RowMapper, internal_value
 from runtime.records.writes import WriteContext
+from runtime.search import SearchIndex
 
 
 class RecordService:
@@ -66,6 +67,8 @@ class RecordService:
         self._rule_formulas: dict[str, list[str]] = {}
         self._rollup_inputs: dict[str, dict[str, frozenset[str] | None]] = {}
         self._formula_columns: dict[tuple[str, str], Any] = {}
+        #: the search index, written in each save's transaction
+        self.search = SearchIndex(site)
         self.reader = RecordReader(
             lambda: self.site.tables,
             self.models,
@@ -393,6 +396,7 @@ class RecordService:
             record.update(created_by=user, updated_by=user, created_at=now, updated_at=now, version=1, deleted_at=None)
             rows.append(mapper.to_row(record))
         ctx.connection.execute(sa.insert(ctx.table(model.name)), rows)
+        self.search.write(ctx.connection, model.name, records)
         history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
             rollups.refresh(ctx, rollups.parents_of(model, records))
@@ -441,6 +445,15 @@ class RecordService:
         query = aggregator.parse(actor, object_name, spec)
         with self.site.engine.connect() as connection:
             return aggregator.run(connection, actor, query)
+
+    def search_records(self, actor: Actor, text: str, objects: Sequence[str] | None = None, *, limit: int = 5) -> list:
+        """Search hits (:class:`runtime.search.SearchHit`) in the objects the actor may read, ranked
+        within each object; ``objects`` narrows (and orders) the objects searched."""
+        access = self.reader.access
+        names = list(objects) if objects is not None else sorted(self.search.specs)
+        readable = [name for name in names if name in self.search.specs and (actor.system or access.allows(actor, name, "read"))]
+        with self.site.engine.connect() as connection:
+            return self.search.search(connection, self.reader, actor, text, readable, limit=limit)
 
     def history(self, actor: Actor, object_name: str, record_id: str) -> list[dict[str, Any]]:
         """The field history of a record the actor may read, oldest first."""
@@ -559,6 +572,8 @@ class RecordService:
                 if result.rowcount != 1:
                     raise self._conflict(model, old["version"], version if version is not None else old["version"])
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
+                if self.search.touches(model.name, changes):
+                    self.search.write(ctx.connection, model.name, [{**merged, "id": record_id}])
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
                     rollups.refresh(ctx, parents)
@@ -679,6 +694,7 @@ class RecordService:
         for object_name in reversed(list(doomed)):
             table = ctx.table(object_name)
             ctx.connection.execute(sa.delete(table).where(table.c.id.in_(list(doomed[object_name]))))
+            self.search.remove(ctx.connection, object_name, list(doomed[object_name]))
             ctx.connection.execute(
                 sa.delete(ctx.platform.history).where(
                     ctx.platform.history.c.object == object_name, ctx.platform.history.c.record_id.in_(list(doomed[object_name]))

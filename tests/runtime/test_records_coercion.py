@@ -149,6 +149,7 @@ def test_every_message_formats_in_both_languages():
         "controlling": "c", "controlling_value": "d", "count": 2, "target": "t", "child": "c", "child_field": "f",
         "examples": "e", "message_en": "m", "message_zh": "m", "detail": "d", "object": "o", "actual": 2,
         "operator": "op", "allowed": "a", "type": "t", "action": "read", "action_zh": "读取",
+        "reason": "r", "reason_zh": "r", "fn": "sum",
     }
     for code, (english, chinese) in TEMPLATES.items():
         error = field_error("f", code, **sample)

@@ -234,6 +234,20 @@ def _common_schemas() -> dict[str, Any]:
             "required": ["created", "updated", "skipped", "errors"],
         },
         **_aggregate_schemas(),
+        "SearchResults": {
+            "type": "object",
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"object": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"}, "snippet": {"type": "string"}},
+                        "required": ["object", "id", "title", "snippet"],
+                    },
+                },
+            },
+            "required": ["results"],
+        },
     }
 
 
@@ -324,6 +338,17 @@ def build_document(services) -> dict[str, Any]:
                 "responses": {"200": _json({"$ref": "#/components/schemas/ObjectDescription"}, "The object"), **_errors(401, 403, 404)},
             },
         },
+        "/api/v1/search": {
+            "get": {
+                "tags": ["search"], "operationId": "search", "summary": "Records matching a search text, grouped by object (only records the caller may read)",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "description": "Words or word prefixes; any two or more consecutive Chinese characters", "schema": {"type": "string", "maxLength": 200}},
+                    {"name": "objects", "in": "query", "required": False, "description": "Objects to search, comma-separated, in the sequence wanted", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False, "description": "Results per object", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5}},
+                ],
+                "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}, "Results, ranked within each object"), **_errors(400, 401)},
+            },
+        },
         "/api/v1/access/{object}/{id}/explain": {
             "get": {
                 "tags": ["access"], "operationId": "explain_access", "summary": "Why a user may or may not reach a record (administrators)",
@@ -352,7 +377,7 @@ def build_document(services) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
+        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, {"name": "search"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
         "paths": paths,
         "components": {
             "schemas": schemas,
