@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from admin_ui import access_commands, db_commands, department_commands, formula_commands, metadata_commands, serve_commands, site_commands, transfer_commands, user_commands
+from admin_ui import access_commands, db_commands, department_commands, formula_commands, metadata_commands, search_commands, serve_commands, site_commands, transfer_commands, user_commands
 
 app = typer.Typer(
     name="tessera",
@@ -19,6 +19,7 @@ app.add_typer(user_commands.app, name="user")
 app.add_typer(department_commands.app, name="department")
 app.add_typer(access_commands.app, name="access")
 app.add_typer(site_commands.app, name="site")
+app.add_typer(search_commands.app, name="search")
 app.command("serve")(serve_commands.serve)
 app.command("import")(transfer_commands.import_command)
 app.command("export")(transfer_commands.export_command)

@@ -10,6 +10,7 @@
     │   ├── RecordConflictError     optimistic concurrency: the record changed since it was read
     │   ├── DeleteRestrictedError   records refer to it through a restrict reference (named)
     │   └── QueryError              a filter, sort, field list, cursor or page size is not valid
+    │       └── AggregateError      a grouping or measure does not fit its field (named)
     └── MigrationError          a plan cannot be computed, is refused, or failed (nothing changed)
         ├── ConversionError     values of a field do not convert to its new type (rows listed)
         ├── DataLossError       the plan archives data and that was not allowed
@@ -37,6 +38,7 @@ __all__ = [
     "MigrationError",
     "SiteError",
     "UnconvertibleValue",
+    "AggregateError",
     "BulkRecordError",
     "DeleteRestrictedError",
     "FieldError",
@@ -190,6 +192,10 @@ class DeleteRestrictedError(RecordError):
 
 class QueryError(RecordError):
     """A filter, sort, field list, cursor or page size is not valid."""
+
+
+class AggregateError(QueryError):
+    """A grouping, measure, sort or limit of an aggregate does not fit the field it names."""
 
 
 class BulkRecordError(RecordValidationError):

@@ -27,6 +27,7 @@ from metadata.registry import Registry, load_registry, shipped_packages
 from runtime.errors import SiteError
 from runtime.schema import PlatformTables, build_platform_tables, build_tables, new_metadata
 from runtime.settings import SETTING_TABLE, SETTINGS, read_settings, set_setting
+from runtime.search.index import sync_indexes
 from runtime.store import poll_metadata_version, read_metadata_version, read_registry, write_packages
 
 __all__ = ["DEFAULT_DATABASE_URL", "Site", "configure_engine", "init_site", "is_initialised", "open_site"]
@@ -231,6 +232,7 @@ def init_site(url_or_engine: str | sa.Engine, package_roots: Iterable[Path] | No
         write_packages(connection, platform, registry)
         version = read_metadata_version(connection, platform)
         settings = read_settings(connection, platform[SETTING_TABLE])
+        sync_indexes(connection, registry, tables)
     return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings, metadata_version=version)
 
 
@@ -249,5 +251,7 @@ def open_site(url_or_engine: str | sa.Engine) -> Site:
         registry = read_registry(connection, platform)
         version = read_metadata_version(connection, platform)
         settings = read_settings(connection, platform[SETTING_TABLE])
-    tables = build_tables(registry, metadata)
+        tables = build_tables(registry, metadata)
+        # a site made before search (or before a change to how terms are made) gets its index now
+        sync_indexes(connection, registry, tables)
     return Site(engine=engine, registry=registry, tables=tables, metadata=metadata, platform=platform, settings=settings, metadata_version=version)

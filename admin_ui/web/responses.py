@@ -15,6 +15,7 @@ from typing import Any
 from starlette.responses import Response
 
 from runtime.errors import (
+    AggregateError,
     DeleteRestrictedError,
     QueryError,
     RecordConflictError,
@@ -26,6 +27,7 @@ from runtime.errors import (
 
 #: runtime error class → HTTP status; the first match in sequence wins (subclasses first)
 STATUS_BY_ERROR: tuple[tuple[type[RecordError], int], ...] = (
+    (AggregateError, 422),  # the request is well-formed JSON naming fields that do not fit
     (QueryError, 400),
     (RecordNotFoundError, 404),
     (RecordPermissionError, 403),

@@ -25,3 +25,5 @@ class Settings:
     secure_cookies: bool = False
     #: largest request body accepted (CSV imports included)
     max_body_bytes: int = 50 * 1024 * 1024
+    #: the month (1–12) the fiscal year starts in: aggregates count quarters and years from it
+    fiscal_year_start_month: int = 1

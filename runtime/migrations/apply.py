@@ -51,6 +51,7 @@ from runtime.migrations.plan import (
     RenameObject,
 )
 from runtime.schema import build_table, build_tables, column_from_spec, new_metadata, object_column_specs
+from runtime.search.index import sync_indexes
 from runtime.site import Site
 from runtime.store import documents_of, read_documents, read_metadata_version, write_packages
 
@@ -454,6 +455,8 @@ def _run(site: Site, plan: Plan, *, rehearse: bool, within: Callable[[sa.Connect
             if rehearse:
                 raise _DryRun(runner.findings)
             write_packages(connection, site.platform, plan.new)
+            # search indexes follow the metadata in the same transaction (new objects, changed fields)
+            sync_indexes(connection, plan.new, build_tables(plan.new, new_metadata()))
             if within is not None:
                 within(connection)
             differences = check_drift(connection, plan.new)

@@ -110,6 +110,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "not_expandable": ("Field '{field}' is not a reference and cannot be expanded.", "字段“{field}”不是引用字段，不能展开。"),
     "invalid_cursor": ("The page cursor is invalid or belongs to another query.", "分页游标无效或属于其他查询。"),
     "invalid_limit": ("The page size must be between 1 and {limit}.", "每页条数必须在 1 到 {limit} 之间。"),
+    # aggregates
+    "invalid_aggregate": ("Invalid aggregate: {detail}", "汇总查询无效：{detail}"),
+    "not_groupable": ("Field '{field}' cannot be grouped on: {reason}", "字段“{field}”不能用于分组：{reason_zh}"),
+    "not_aggregatable": (
+        "'{fn}' does not apply to field '{field}' (a {type} field).",
+        "“{fn}”不适用于字段“{field}”（{type}类型）。",
+    ),
 }
 
 _KIND_ZH = {

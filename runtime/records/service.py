@@ -32,6 +32,7 @@ import sqlalchemy as sa
 import formula
 from runtime.ids import new_id
 from runtime.query.access import AccessPolicy
+from runtime.query.aggregate import Aggregate, Aggregator
 from runtime.query.compiler import SelectScope
 from runtime.query.reader import Count, Page, RecordReader
 from runtime.records import auto_numbers, history, relations, rollups, uniqueness
@@ -53,6 +54,7 @@ from runtime.records.messages import field_error
 from runtime.records.rules import check_business_type
 from runtime.records.storage import RowMapper, internal_value
 from runtime.records.writes import WriteContext
+from runtime.search import SearchIndex
 
 
 class RecordService:
@@ -68,6 +70,8 @@ class RecordService:
         self._formula_columns: dict[tuple[str, str], Any] = {}
         self._inserts: dict[tuple, tuple[Sequence[sa.ColumnElement], sa.Insert]] = {}
         self._references: dict[str, tuple[str, ...]] = {}
+        #: the search index, written in each save's transaction
+        self.search = SearchIndex(site)
         self.reader = RecordReader(
             lambda: self.site.tables,
             self.models,
@@ -437,6 +441,7 @@ class RecordService:
         """What follows the INSERT of new records: their history rows (unless the INSERT wrote
         them: ``logged``) and the parents' roll-ups."""
         ctx.written.setdefault(model.name, set()).update(record["id"] for record in records)
+        self.search.write(ctx.connection, model.name, records)
         if not logged:
             history.write(ctx, history.event_rows(ctx, model, (record["id"] for record in records), history.CREATED))
         if model.rollup_sources:
@@ -565,6 +570,23 @@ class RecordService:
         self._authorise(actor, self.model(object_name), "read")
         with self.site.engine.connect() as connection:
             return self.reader.count(connection, actor, object_name, **query)
+
+    def aggregate(self, actor: Actor, object_name: str, spec: Any, *, fiscal_year_start: int = 1) -> Aggregate:
+        """Groups and totals over the records the actor may read (see :mod:`runtime.query.aggregate`)."""
+        self._authorise(actor, self.model(object_name), "read")
+        aggregator = Aggregator(self.reader, fiscal_year_start=fiscal_year_start)
+        query = aggregator.parse(actor, object_name, spec)
+        with self.site.engine.connect() as connection:
+            return aggregator.run(connection, actor, query)
+
+    def search_records(self, actor: Actor, text: str, objects: Sequence[str] | None = None, *, limit: int = 5) -> list:
+        """Search hits (:class:`runtime.search.SearchHit`) in the objects the actor may read, ranked
+        within each object; ``objects`` narrows (and orders) the objects searched."""
+        access = self.reader.access
+        names = list(objects) if objects is not None else sorted(self.search.specs)
+        readable = [name for name in names if name in self.search.specs and (actor.system or access.allows(actor, name, "read"))]
+        with self.site.engine.connect() as connection:
+            return self.search.search(connection, self.reader, actor, text, readable, limit=limit)
 
     def history(self, actor: Actor, object_name: str, record_id: str) -> list[dict[str, Any]]:
         """The field history of a record the actor may read, oldest first."""
@@ -704,6 +726,8 @@ class RecordService:
                     raise self._conflict(model, old["version"], expected)
                 ctx.written.setdefault(model.name, set()).add(record_id)
                 history.write(ctx, history.change_rows(ctx, model, record_id, old_internal, changes))
+                if self.search.touches(model.name, changes):
+                    self.search.write(ctx.connection, model.name, [{**merged, "id": record_id}])
                 if model.rollup_sources and rollups.relevant_change(model, changes, self._rollup_reads(model)):
                     parents = rollups.parents_of(model, [old_internal, merged])
                     rollups.refresh(ctx, parents)
@@ -832,6 +856,7 @@ class RecordService:
         for object_name in reversed(list(doomed)):
             table = ctx.table(object_name)
             ctx.connection.execute(sa.delete(table).where(table.c.id.in_(list(doomed[object_name]))))
+            self.search.remove(ctx.connection, object_name, list(doomed[object_name]))
             ctx.connection.execute(
                 sa.delete(ctx.platform.history).where(
                     ctx.platform.history.c.object == object_name, ctx.platform.history.c.record_id.in_(list(doomed[object_name]))

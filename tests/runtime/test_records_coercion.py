@@ -162,6 +162,7 @@ def test_every_message_formats_in_both_languages():
         "examples": "e", "message_en": "m", "message_zh": "m", "detail": "d", "object": "o", "actual": 2,
         "operator": "op", "allowed": "a", "type": "t", "action": "read", "action_zh": "读取", "fields": "f, g",
         "min": 1, "max": 2, "kind": "a NUL character", "kind_zh": "空字符", "character": "U+0000",
+        "reason": "r", "reason_zh": "r", "fn": "sum",
     }
     for code, (english, chinese) in TEMPLATES.items():
         error = field_error("f", code, **sample)

@@ -58,7 +58,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "No such object or record (or none the caller may see)",
         409: "Refused by the data: records still refer to it, or it changed meanwhile",
         412: "If-Match does not match the record's current version",
-        422: "The record breaks a type, business-type or validation rule",
+        422: "The record breaks a type, business-type or validation rule (for an aggregate: a grouping or measure that does not fit its field)",
     }
     return {str(status): {"description": reasons[status], "content": {"application/json": {"schema": _ERRORS_REF}}} for status in statuses}
 
@@ -174,6 +174,13 @@ def _object_paths(services, name: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "CSV, UTF-8 with BOM, CRLF line ends", "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors(400, 401, 403, 404)},
             },
         },
+        f"/api/v1/objects/{name}/aggregate": {
+            "post": {
+                "tags": [tag], "operationId": f"aggregate_{name}", "summary": f"Group and total {label.en} records (the caller's records only)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AggregateRequest"}}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/AggregateResult"}, "Groups and totals"), **_errors(400, 401, 403, 404, 422)},
+            },
+        },
     }
 
 
@@ -230,6 +237,69 @@ def _common_schemas() -> dict[str, Any]:
             },
             "required": ["created", "updated", "skipped", "errors"],
         },
+        **_aggregate_schemas(),
+        "SearchResults": {
+            "type": "object",
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"object": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"}, "snippet": {"type": "string"}},
+                        "required": ["object", "id", "title", "snippet"],
+                    },
+                },
+            },
+            "required": ["results"],
+        },
+    }
+
+
+def _aggregate_schemas() -> dict[str, Any]:
+    """The aggregate API's request and answer (see docs/analytics.md)."""
+    grouping = {
+        "oneOf": [
+            {"type": "string", "description": "A field path, with ':day', ':week', ':month', ':quarter' or ':year' for a date"},
+            {"type": "object", "properties": {"field": {"type": "string"}, "bucket": {"enum": ["day", "week", "month", "quarter", "year"]}}, "required": ["field"]},
+        ]
+    }
+    row = {
+        "type": "object",
+        "properties": {"group": {"type": "object", "description": "Grouping key → value, as the list API writes it"}, "values": {"type": "array", "description": "One value per measure, in sequence"}},
+        "required": ["group", "values"],
+    }
+    return {
+        "AggregateRequest": {
+            "type": "object",
+            "properties": {
+                "group_by": {"type": "array", "maxItems": 3, "items": grouping},
+                "pivot": {**grouping, "description": "One column level (a matrix)"},
+                "measures": {
+                    "type": "array", "minItems": 1, "maxItems": 20,
+                    "items": {
+                        "type": "object",
+                        "properties": {"fn": {"enum": ["count", "count_distinct", "sum", "avg", "min", "max"]}, "field": {"type": "string"}},
+                        "required": ["fn"],
+                    },
+                },
+                "filter": {"type": "object", "description": "A filter in the list's JSON filter language"},
+                "sort": {"type": "array", "items": {"type": "string"}, "description": "Grouping keys or 'measure:N'; '-' for descending"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000},
+            },
+        },
+        "AggregateResult": {
+            "type": "object",
+            "properties": {
+                "rows": {"type": "array", "items": row},
+                "totals": {"type": "array", "description": "One value per measure over every matching record"},
+                "row_totals": {"type": "array", "items": row, "description": "With a pivot: per row group, across the columns"},
+                "column_totals": {"type": "array", "items": row, "description": "With a pivot: per column value"},
+                "truncated": {"type": "boolean"},
+                "limit": {"type": "integer"},
+                "notice": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+            },
+            "required": ["rows", "totals", "truncated", "limit"],
+        },
     }
 
 
@@ -270,6 +340,17 @@ def build_document(services) -> dict[str, Any]:
                 "tags": ["objects"], "operationId": "describe_object", "summary": "Describe an object: fields, picklists, layouts, relations, permissions",
                 "parameters": [{"name": "object", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}],
                 "responses": {"200": _json({"$ref": "#/components/schemas/ObjectDescription"}, "The object"), **_errors(401, 403, 404)},
+            },
+        },
+        "/api/v1/search": {
+            "get": {
+                "tags": ["search"], "operationId": "search", "summary": "Records matching a search text, grouped by object (only records the caller may read)",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "description": "Words or word prefixes; any two or more consecutive Chinese characters", "schema": {"type": "string", "maxLength": 200}},
+                    {"name": "objects", "in": "query", "required": False, "description": "Objects to search, comma-separated, in the sequence wanted", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False, "description": "Results per object", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5}},
+                ],
+                "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}, "Results, ranked within each object"), **_errors(400, 401)},
             },
         },
         "/api/v1/access/{object}/{id}/explain": {
@@ -317,7 +398,7 @@ def build_document(services) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, {"name": "metadata"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
+        "tags": [{"name": "auth"}, {"name": "objects"}, {"name": "access"}, {"name": "search"}, {"name": "metadata"}, *({"name": name, "description": registry.objects[name].label.en} for name in names)],
         "paths": paths,
         "components": {
             "schemas": schemas,

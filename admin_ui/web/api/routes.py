@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from admin_ui.web.api import access, metadata, objects, openapi, records, transfer, users
+from admin_ui.web.api import access, aggregate, metadata, objects, openapi, records, search, transfer, users
 
 
 def routes() -> list[BaseRoute]:
-    return [*openapi.routes(), *objects.routes(), *records.routes(), *transfer.routes(), *access.routes(), *users.routes(), *metadata.routes()]
+    return [
+        *openapi.routes(), *objects.routes(), *records.routes(), *transfer.routes(), *access.routes(),
+        *users.routes(), *aggregate.routes(), *search.routes(), *metadata.routes(),
+    ]

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.database
 
 EXAMPLES = int(os.environ.get("TESSERA_SCHEMATHESIS_EXAMPLES", "8"))
 #: ``DELETE /auth/token`` would revoke the token the run signs in with; the two objects keep the run CI-sized
-INCLUDED = r"^/api/v1/(objects(/\{object\})?|objects/(account|department)/.*|access/.*|auth/me)$"
+INCLUDED = r"^/api/v1/(objects(/\{object\})?|objects/(account|department)/.*|access/.*|auth/me|search)$"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

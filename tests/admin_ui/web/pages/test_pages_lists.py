@@ -104,3 +104,12 @@ def test_list_views_declared_in_the_app(as_rep, as_manager, services, people):
     assert team["sort"] == "-amount"
     assert as_manager.json("/app/sales/opportunity", view="team_pipeline", scope="all")["scope"] == "all"
     assert len(names(as_manager.json("/app/sales/opportunity", view="team_pipeline", scope="all"))) == 3
+
+
+def test_quick_search_goes_through_the_search_index(as_manager, services, people):
+    make_account(services, people.rep, "Delta 北京分公司")
+    make_account(services, people.rep, "Epsilon 北京总部")
+    assert names(as_manager.json("/app/sales/account", q="北京", sort="name")) == ["Delta 北京分公司", "Epsilon 北京总部"]
+    assert names(as_manager.json("/app/sales/account", q="del 北京")) == ["Delta 北京分公司"]
+    # the index finds words by their beginning, not any part of a word as LIKE '%elta%' did
+    assert names(as_manager.json("/app/sales/account", q="elta")) == []
