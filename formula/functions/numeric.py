@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND
 from formula.errors import FormulaEvaluationError
 from formula.functions.registry import NUM, Function, Overload, same_as
 from formula.types import FormulaType, Kind, number, shared, unify
-from formula.values import _WIDE, CTX, MAX_INTEGER_DIGITS, ONE, ZERO, check_range, divide, round_inexact
+from formula.values import _WIDE, CTX, MAX_INTEGER_DIGITS, ONE, ZERO, divide, round_inexact
 
 __all__ = ["FUNCTIONS", "clamp_digits", "power"]
 

@@ -211,7 +211,7 @@ def json_path(path: tuple) -> str | None:
 def validated(kind: Kind, name: str, body: Any) -> BaseModel:
     """The body checked by the component's model, or SetupError with a JSON path per problem."""
     if not isinstance(body, dict):
-        raise SetupError([SetupProblem(None, "invalid_component", f"A {kind.singular} is a JSON object (the same as its YAML file).", f"组件必须是 JSON 对象（与其 YAML 文件相同）。")])
+        raise SetupError([SetupProblem(None, "invalid_component", f"A {kind.singular} is a JSON object (the same as its YAML file).", "组件必须是 JSON 对象（与其 YAML 文件相同）。")])
     source, lines = indexed_source(f"{kind.name}/{name}", body)
     problems: list[Problem] = []
     definition = validate(kind.model, source, problems)
