@@ -15,8 +15,6 @@ runner = CliRunner()
 
 
 def test_reindex_rebuilds_what_was_changed_behind_the_platforms_back(cli_url):
-    made = runner.invoke(app, ["db", "init", "--db", cli_url])
-    assert made.exit_code == 0, made.output
     site = open_site(cli_url)
     try:
         record = RecordService(site).create(SYSTEM, "account", {"name": "深圳创新科技", "industry": "manufacturing"})
