@@ -326,7 +326,9 @@ class Aggregator:
         return self.reader.dialect
 
     def parse(self, actor: Actor, object_name: str, spec: Any) -> AggregateQuery:
-        return parse_aggregate(self.reader.models, object_name, spec, today=actor.today(), zone=actor.zone)
+        # the site's zone, as for a list's filter: every reader agrees on what "this month" is
+        zone = self.reader.zone()
+        return parse_aggregate(self.reader.models, object_name, spec, today=actor.today(zone), zone=zone)
 
     def check_readable(self, actor: Actor, query: AggregateQuery) -> None:
         """AggregateError (as if the field did not exist) for any path the actor may not read."""

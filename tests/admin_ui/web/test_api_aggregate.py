@@ -17,13 +17,13 @@ pytestmark = pytest.mark.database
 CHECKED = [("opportunity", "amount", "account.industry"), ("account", None, "owner.department"), ("lead", None, None)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def demo(services):
     summary = load_sample_data(services.site, DEMO_PACKAGE, records=services.records, auth=services.auth)
     return summary.logins
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def headers(app, demo):
     from starlette.testclient import TestClient
 

@@ -17,12 +17,12 @@ pytestmark = pytest.mark.database
 OBJECTS = ["account", "lead", "opportunity", "contact"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def demo(services):
     return load_sample_data(services.site, DEMO_PACKAGE, records=services.records, auth=services.auth).logins
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def headers(app, demo):
     from starlette.testclient import TestClient
 
@@ -35,7 +35,7 @@ def headers(app, demo):
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chinese_pairs(services):
     """Two-character runs of the demo's Chinese names (every one a query to try)."""
     pairs = set()
