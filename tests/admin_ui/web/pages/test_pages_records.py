@@ -200,7 +200,7 @@ def test_region_cascade_and_multi_value_inputs(as_rep, services, people):
     assert detail["region"]["text"] == "Beijing / Municipal Districts / Dongcheng District"
 
 
-def test_business_types_offered_follow_the_users_department(as_rep, services, site, people):
+def test_business_types_offered_follow_the_users_department(as_rep, services, site, people, monkeypatch):
 
     east = services.records.create(SYSTEM, "department", {"name": "East", "code": "east"})["id"]
     hangzhou = services.records.create(SYSTEM, "department", {"name": "Hangzhou", "code": "east_hz", "parent": east})["id"]
@@ -209,7 +209,8 @@ def test_business_types_offered_follow_the_users_department(as_rep, services, si
     types = [item.model_copy(update={"departments": ["east"]}) if item.api_name == "channel" else
              item.model_copy(update={"departments": ["west"]}) if item.api_name == "individual" else item
              for item in account.business_types]
-    site.registry.objects["account"] = account.model_copy(update={"business_types": types})
+    # the registry is the site template's, shared by the tests: change it for this test only
+    monkeypatch.setitem(site.registry.objects, "account", account.model_copy(update={"business_types": types}))
     offered = [item["api_name"] for item in as_rep.json("/app/sales/account/new")["choices"]]
     assert offered == ["enterprise", "channel"]  # channel through the parent department; not individual
 
